@@ -1,0 +1,1 @@
+"""Bundled files (presets, datasets, schema, icons); found through engine.resources."""
