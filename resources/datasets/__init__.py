@@ -1,0 +1,1 @@
+"""Bundled datasets (data files only; a package so wheels and bundles carry the files)."""
