@@ -1,0 +1,295 @@
+"""What every exporter needs, read once from a SavedModel: preprocessing, layers, weights, output.
+
+The three exporters (ONNX, numpy, PyTorch) never touch engine internals; they walk an
+``ExportPlan``: the raw input shape, the feature transforms and standardisation, the layers in
+topological order with their settings and weights, and how the output becomes what
+``SavedModel.predict`` returns.
+"""
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.errors import ProjectError
+
+# Layer types every exporter supports; anything else is refused before a file is written.
+SUPPORTED_LAYERS = ("dense", "conv2d", "maxpool2d", "avgpool2d", "flatten", "dropout",
+                    "batchnorm", "activation", "reshape", "add", "concat")
+SUPPORTED_ACTIVATIONS = ("linear", "relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid",
+                         "softmax")
+FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)")
+TWO_D_SOURCES = ("circle", "xor", "gaussian", "spiral", "moons", "blobs", "plane",
+                 "multigauss", "points")
+LEAKY_RELU_SLOPE = 0.01
+ELU_ALPHA = 1.0
+BATCHNORM_EPS = 1e-5
+_IGNORED_KEYS = ("type", "id", "inputs")
+
+
+@dataclass
+class Step:
+    """One layer to export: its id, a safe identifier, kind, inputs, settings and weights."""
+
+    id: str
+    name: str
+    kind: str
+    inputs: list[str]
+    settings: dict[str, Any]
+    weights: dict[str, np.ndarray]
+    input_shapes: list[tuple[int, ...]]
+    output_shape: tuple[int, ...]
+
+    @property
+    def activation(self) -> str:
+        """The activation applied after the layer's own work (``linear`` when none)."""
+        if self.kind == "activation":
+            return self.settings.get("function") or "linear"
+        return self.settings.get("activation") or "linear"
+
+    def same_padding(self) -> tuple[int, int, int, int]:
+        """Conv padding as (top, bottom, left, right), matching the engine's output shape."""
+        return conv_padding(self.input_shapes[0], self.output_shape, self.settings)
+
+
+@dataclass
+class ExportPlan:
+    """Everything an exporter writes, independent of how the engine stores it."""
+
+    name: str
+    raw_shape: tuple[int, ...]
+    features: list[str] | None
+    mean: np.ndarray
+    std: np.ndarray
+    input_shape: tuple[int, ...]
+    steps: list[Step]
+    output_id: str
+    output_shape: tuple[int, ...]
+    task: str
+    classes: list[str] | None
+    two_column_sigmoid: bool
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def result_width(self) -> int:
+        """Columns of the exported output (two for a one-unit sigmoid classifier)."""
+        return 2 if self.two_column_sigmoid else int(np.prod(self.output_shape))
+
+    def kinds(self) -> list[str]:
+        """Layer kinds used, in first-use order."""
+        return list(dict.fromkeys(step.kind for step in self.steps))
+
+    def activations(self) -> list[str]:
+        """Activations used (excluding ``linear``), in first-use order."""
+        used = (step.activation for step in self.steps
+                if step.kind in ("dense", "conv2d", "activation"))
+        return [name for name in dict.fromkeys(used) if name != "linear"]
+
+    def var(self, layer_id: str) -> str:
+        """The identifier that holds ``layer_id``'s output in generated code."""
+        return "x" if layer_id == "input" else self.names[layer_id]
+
+
+def conv_padding(input_shape: tuple[int, ...], output_shape: tuple[int, ...],
+                 settings: dict[str, Any]) -> tuple[int, int, int, int]:
+    """Zero padding (top, bottom, left, right) that gives ``output_shape`` for this conv.
+
+    'same' pads in total what the stride and kernel need, the smaller half first (like
+    TensorFlow and our engine), so even kernels and strides pad one more at the bottom/right.
+    """
+    if settings.get("padding", "valid") != "same":
+        return (0, 0, 0, 0)
+    kh, kw = pair(settings["kernel_size"])
+    sh, sw = pair(settings.get("stride", 1))
+    pads = []
+    for size, out, kernel, stride in ((input_shape[1], output_shape[1], kh, sh),
+                                      (input_shape[2], output_shape[2], kw, sw)):
+        total = max((out - 1) * stride + kernel - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return (pads[0][0], pads[0][1], pads[1][0], pads[1][1])
+
+
+def pair(value: Any) -> tuple[int, int]:
+    """A kernel size or stride as (height, width)."""
+    if isinstance(value, (list, tuple)):
+        return int(value[0]), int(value[-1])
+    return int(value), int(value)
+
+
+def pool_stride(settings: dict[str, Any]) -> tuple[int, int]:
+    """A pool's stride; without one it equals the pool size."""
+    stride = settings.get("stride")
+    return pair(stride if stride else settings["pool_size"])
+
+
+def identifier(text: str, taken: set[str]) -> str:
+    """A Python identifier for ``text`` (a layer id), unique among ``taken``."""
+    name = re.sub(r"\W", "_", text) or "layer"
+    reserved = ("x", "w", "np", "nn", "torch", "F", "out", "self", "columns", "x1", "x2")
+    if name[0].isdigit() or keyword.iskeyword(name) or hasattr(builtins, name) or \
+            name in reserved:
+        name = f"layer_{name}"
+    base, k = name, 2
+    while name in taken:
+        name = f"{base}_{k}"
+        k += 1
+    taken.add(name)
+    return name
+
+
+def build_plan(saved: Any) -> ExportPlan:
+    """Read a SavedModel into an ExportPlan, or raise ProjectError naming what cannot export."""
+    model = saved.model
+    project = saved.project
+    file = str(getattr(project, "path", None) or "<model>")
+    layers = getattr(model, "layers", None)
+    if not isinstance(layers, dict) or not layers:
+        raise ProjectError(file, "network", "the model has no layers to export")
+    configs = _layer_configs(project, layers)
+    state = {name: np.asarray(value) for name, value in model.state_dict().items()}
+    weights: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in state.items():
+        layer_id, _, param = key.rpartition(".")
+        weights.setdefault(layer_id, {})[param] = value
+    shapes: dict[str, tuple[int, ...]] = {"input": tuple(model.input_shape)}
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    steps = []
+    for index, (layer_id, layer) in enumerate(layers.items()):
+        kind = getattr(type(layer), "type_name", None) or configs[layer_id].get("type")
+        where = f"network.layers[{index}]"
+        if kind not in SUPPORTED_LAYERS:
+            raise ProjectError(file, f"{where}.type", f"layer type {kind!r} cannot be exported")
+        settings = _settings(type(layer), configs[layer_id], file, where)
+        inputs = list(model.inputs_of[layer_id])
+        step = Step(layer_id, identifier(layer_id, taken), kind, inputs, settings,
+                    weights.get(layer_id, {}), [shapes[i] for i in inputs],
+                    tuple(layer.output_shape))
+        if step.activation not in SUPPORTED_ACTIVATIONS:
+            raise ProjectError(file, where, f"activation {step.activation!r} cannot be exported")
+        shapes[layer_id] = step.output_shape
+        names[layer_id] = step.name
+        steps.append(step)
+    output_id = model.output_id
+    last = next(step for step in steps if step.id == output_id)
+    task = saved.task
+    two_column = (task == "classification" and int(np.prod(last.output_shape)) == 1
+                  and last.activation == "sigmoid")
+    features, mean, std = preprocessing_of(saved, file)
+    return ExportPlan(
+        name=str(getattr(project, "name", "") or "model"),
+        raw_shape=_raw_shape(features, model.input_shape),
+        features=features, mean=mean, std=std, input_shape=tuple(model.input_shape),
+        steps=steps, output_id=output_id, output_shape=last.output_shape, task=task,
+        classes=list(saved.classes) if saved.classes else None,
+        two_column_sigmoid=two_column, names=names)
+
+
+def _raw_shape(features: list[str] | None, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    return (2,) if features is not None else tuple(input_shape)
+
+
+def _layer_configs(project: Any, layers: dict[str, Any]) -> dict[str, dict]:
+    """Each layer's settings from the file, keyed by layer id (``<type>_<k>`` when unnamed)."""
+    configs: dict[str, dict] = {}
+    counts: dict[str, int] = {}
+    for entry in list(getattr(project, "network", None) or []):
+        if not isinstance(entry, dict):
+            continue
+        kind = entry.get("type", "layer")
+        counts[kind] = counts.get(kind, 0) + 1
+        configs[str(entry.get("id") or f"{kind}_{counts[kind]}")] = entry
+    for layer_id, layer in layers.items():
+        own = getattr(layer, "config", None)
+        if isinstance(own, dict):
+            configs[layer_id] = own
+        elif layer_id not in configs:
+            raise ProjectError(None, "network", f"no settings found for layer {layer_id!r}")
+    return configs
+
+
+def _settings(layer_class: type, config: dict, file: str, where: str) -> dict[str, Any]:
+    """The layer's settings with defaults filled from its declared params."""
+    from engine.params import validate_settings
+    params = getattr(layer_class, "params", None)
+    if params is None:
+        return {k: v for k, v in config.items() if k not in _IGNORED_KEYS}
+    given = {k: v for k, v in config.items() if k not in _IGNORED_KEYS}
+    return validate_settings(params, given, file, where)
+
+
+def apply_features(raw: np.ndarray, features: list[str] | None) -> np.ndarray:
+    """The engine's 2-D feature transforms, column by column, in the given order."""
+    if features is None:
+        return raw
+    x1, x2 = raw[:, 0], raw[:, 1]
+    table = {"x1": lambda: x1, "x2": lambda: x2, "x1^2": lambda: x1 * x1,
+             "x2^2": lambda: x2 * x2, "x1*x2": lambda: x1 * x2,
+             "sin(x1)": lambda: np.sin(x1), "sin(x2)": lambda: np.sin(x2)}
+    return np.stack([table[name]() for name in features], axis=1)
+
+
+def preprocessing_of(saved: Any, file: str) -> tuple[list[str] | None, np.ndarray, np.ndarray]:
+    """Feature names (2-D data) and the standardisation mean/std, checked against transform.
+
+    The mean and std are read from the preprocessor when it exposes them and otherwise
+    recovered from ``transform`` itself (it is affine after the feature transforms); either
+    way they are verified on random samples so the exported graph matches the engine.
+    """
+    pre = saved.preprocessor
+    features = _features_of(saved)
+    input_shape = tuple(saved.model.input_shape)
+    if pre is None:
+        ones = np.ones(input_shape, dtype=np.float64)
+        return features, ones * 0.0, ones
+    raw_shape = _raw_shape(features, input_shape)
+    mean = getattr(pre, "mean", None)
+    std = getattr(pre, "std", None)
+    if isinstance(mean, np.ndarray) and isinstance(std, np.ndarray):
+        mean = np.broadcast_to(mean.astype(np.float64), input_shape).copy()
+        std = np.broadcast_to(std.astype(np.float64), input_shape).copy()
+    else:
+        mean, std = _probe_affine(pre, features, raw_shape)
+    rng = np.random.default_rng(0)
+    probe = rng.uniform(-2.0, 2.0, size=(16, *raw_shape))
+    expected = np.asarray(pre.transform(probe.astype(np.float32)), dtype=np.float64)
+    derived = (apply_features(probe, features) - mean) / std
+    if expected.shape != derived.shape or not np.allclose(expected, derived, rtol=1e-4,
+                                                          atol=1e-4):
+        raise ProjectError(file, "data", "the input preprocessing cannot be exported: it is "
+                           "not feature transforms followed by standardisation")
+    return features, mean, std
+
+
+def _features_of(saved: Any) -> list[str] | None:
+    pre = saved.preprocessor
+    features = getattr(pre, "features", None) if pre is not None else None
+    data = getattr(saved.project, "data", None) or {}
+    if features is None and data.get("source") in TWO_D_SOURCES:
+        features = data.get("features") or ["x1", "x2"]
+    if features is None:
+        return None
+    features = list(features)
+    unknown = [name for name in features if name not in FEATURES]
+    if unknown:
+        raise ProjectError(None, "data.features", f"cannot export feature {unknown[0]!r}")
+    return features
+
+
+def _probe_affine(pre: Any, features: list[str] | None,
+                  raw_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Recover mean and std from two probes: transform(p) = (f(p) - mean) / std."""
+    low = np.zeros((1, *raw_shape))
+    high = np.ones((1, *raw_shape))
+    t_low = np.asarray(pre.transform(low.astype(np.float32)), dtype=np.float64)[0]
+    t_high = np.asarray(pre.transform(high.astype(np.float32)), dtype=np.float64)[0]
+    f_low = apply_features(low, features)[0]
+    f_high = apply_features(high, features)[0]
+    scale = (t_high - t_low) / (f_high - f_low)
+    std = 1.0 / scale
+    mean = f_low - t_low * std
+    return mean, std
