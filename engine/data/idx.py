@@ -1,0 +1,163 @@
+"""IDX files (MNIST, EMNIST, Fashion-MNIST): a strict header parser and the ``idx`` source."""
+from __future__ import annotations
+
+import gzip
+import string
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from engine.data.common import Source, limit_param, make_rng, resolve_path, test_fraction_param
+from engine.data.dataset import Dataset, make_dataset
+from engine.data.images import image_input_names
+from engine.errors import ProjectError
+from engine.params import Param
+from engine.registry import SOURCES
+
+GZIP_MAGIC = b"\x1f\x8b"
+UNSIGNED_BYTE = 0x08
+IDX_DTYPES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "short", 0x0C: "int",
+              0x0D: "float", 0x0E: "double"}
+
+FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                 "Sneaker", "Bag", "Ankle boot"]
+DIGIT_NAMES = list(string.digits)
+# EMNIST's splits, from Cohen et al. (2017) and the mapping files shipped with the data.
+EMNIST_BYCLASS = DIGIT_NAMES + list(string.ascii_uppercase) + list(string.ascii_lowercase)
+EMNIST_BALANCED = DIGIT_NAMES + list(string.ascii_uppercase) + list("abdefghnqrt")
+EMNIST_LETTERS = list(string.ascii_uppercase)
+
+
+def read_idx(path: Path, ndim: int, file: str | None, where: str) -> np.ndarray:
+    """Parse an IDX file of unsigned bytes with ``ndim`` dimensions (gzip allowed) strictly."""
+    raw = path.read_bytes()
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ProjectError(file, where, f"{path.name}: damaged gzip data ({exc})") from None
+    expected_magic = (UNSIGNED_BYTE << 8) | ndim
+    what = "images (N, rows, columns)" if ndim == 3 else "labels (N)"
+    if len(raw) < 4:
+        raise ProjectError(file, where, f"{path.name}: {len(raw)} bytes is too short for an IDX "
+                                        f"header; expected magic 0x{expected_magic:08X}")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != expected_magic:
+        dtype_name = IDX_DTYPES.get(raw[2], "unknown type")
+        detail = (f"{raw[3]}-dimensional {dtype_name} data" if raw[:2] == b"\0\0"
+                  else "not an IDX file")
+        raise ProjectError(file, where, f"{path.name}: bad magic number 0x{magic:08X} "
+                                        f"({detail}); expected 0x{expected_magic:08X}: IDX "
+                                        f"{what} of unsigned bytes")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ProjectError(file, where, f"{path.name}: truncated header ({len(raw)} of "
+                                        f"{header} bytes)")
+    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected = int(np.prod(dims, dtype=np.int64))
+    available = len(raw) - header
+    shape_text = "×".join(str(d) for d in dims)
+    if dims[0] == 0 or expected == 0:
+        raise ProjectError(file, where, f"{path.name}: holds no data (dimensions {shape_text})")
+    if available < expected:
+        raise ProjectError(file, where, f"{path.name}: truncated: the header promises "
+                                        f"{shape_text} = {expected} bytes, the file has "
+                                        f"{available}")
+    if available > expected:
+        raise ProjectError(file, where, f"{path.name}: {available - expected} unexpected bytes "
+                                        f"after the {shape_text} data")
+    return np.frombuffer(raw, dtype=np.uint8, count=expected, offset=header).reshape(dims)
+
+
+def known_class_names(names_text: str) -> tuple[list[str] | None, int]:
+    """Class names and label offset implied by dataset file names (EMNIST split, Fashion)."""
+    text = names_text.lower()
+    if "emnist" in text:
+        if "letters" in text:
+            return EMNIST_LETTERS, 1
+        if "byclass" in text:
+            return EMNIST_BYCLASS, 0
+        if "bymerge" in text or "balanced" in text:
+            return EMNIST_BALANCED, 0
+        return DIGIT_NAMES, 0
+    if "fashion" in text:
+        return FASHION_NAMES, 0
+    if "mnist" in text:
+        return DIGIT_NAMES, 0
+    return None, 0
+
+
+@SOURCES.register("idx")
+class IdxSource(Source):
+    """MNIST-style IDX image and label files (.gz allowed); images scaled to [0, 1]."""
+
+    kind = "image"
+    task = "classification"
+    params = (
+        Param("images", "path", None, "IDX image file (e.g. train-images-idx3-ubyte.gz)",
+              required=True),
+        Param("labels", "path", None, "IDX label file (e.g. train-labels-idx1-ubyte.gz)",
+              required=True),
+        limit_param(),
+        test_fraction_param(0.2),
+        Param("transpose", "bool", None, "swap rows and columns (null: yes for EMNIST files, "
+              "which store images transposed)", nullable=True),
+        Param("label_offset", "int", None, "subtracted from every label (null: 1 for EMNIST "
+              "letters, whose labels start at 1, else 0)", minimum=-1000, maximum=1000,
+              nullable=True),
+        Param("class_names", "strings", None, "names of the classes in label order (null: "
+              "from the file names: MNIST, EMNIST splits, Fashion-MNIST; else the numbers)",
+              nullable=True),
+    )
+
+    @classmethod
+    def load(cls, settings: dict, seed: int, base_dir: Path | None,
+             file: str | None) -> Dataset:
+        """Read both files, check they agree, and give ``(1, H, W)`` samples in [0, 1]."""
+        image_path = resolve_path(settings["images"], base_dir, file, "data.images")
+        label_path = resolve_path(settings["labels"], base_dir, file, "data.labels")
+        images = read_idx(image_path, 3, file, "data.images")
+        labels = read_idx(label_path, 1, file, "data.labels").astype(np.int64)
+        if len(images) != len(labels):
+            raise ProjectError(file, "data.labels", f"{label_path.name} holds {len(labels)} "
+                                                    f"labels but {image_path.name} holds "
+                                                    f"{len(images)} images; use matching files")
+        names_text = f"{image_path.name} {label_path.name}"
+        known_names, auto_offset = known_class_names(names_text)
+        limit = settings.get("limit")
+        if limit:
+            images, labels = images[:limit], labels[:limit]
+        transpose = settings.get("transpose")
+        if transpose is None:
+            transpose = "emnist" in names_text.lower()
+        if transpose:
+            images = images.transpose(0, 2, 1)
+        offset = settings.get("label_offset")
+        labels = labels - (auto_offset if offset is None else offset)
+        if labels.min() < 0:
+            raise ProjectError(file, "data.label_offset", f"labels of {label_path.name} go "
+                                                          f"below 0 after subtracting the "
+                                                          f"offset; lower label_offset")
+        classes = cls.class_names(settings.get("class_names"), known_names,
+                                  int(labels.max()) + 1, file)
+        x = (images.astype(np.float32) / np.float32(255.0))[:, None, :, :]
+        height, width = images.shape[1:]
+        return make_dataset(x, labels, task="classification", kind="image", source="idx",
+                            test_fraction=settings["test_fraction"], rng=make_rng(seed),
+                            classes=classes, input_names=image_input_names(1, height, width),
+                            settings=settings)
+
+    @classmethod
+    def class_names(cls, given: list[str] | None, known: list[str] | None, needed: int,
+                    file: str | None) -> list[str]:
+        """Given names (checked), else known names if they cover the labels, else numbers."""
+        if given is not None:
+            if len(given) < needed:
+                raise ProjectError(file, "data.class_names", f"{len(given)} names for labels "
+                                                             f"0 to {needed - 1}; give at "
+                                                             f"least {needed}")
+            return list(given)
+        if known is not None and len(known) >= needed:
+            return list(known)
+        return [str(k) for k in range(max(needed, 2))]

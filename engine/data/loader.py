@@ -1,0 +1,63 @@
+"""Entry points: validate a project's ``data`` object, load it, and list the sources."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from engine.data.dataset import Dataset
+from engine.errors import ProjectError
+from engine.params import validate_settings
+from engine.registry import SOURCES
+
+DEFAULT_SOURCE = "circle"
+
+
+def validate_data_settings(data: Any, file: str | None = None, where: str = "data") -> dict:
+    """Check a project's ``data`` object against its source's params; fill the defaults.
+
+    Returns a new dict with ``source`` and every declared setting; idempotent, so validated
+    settings pass again unchanged. Errors are ProjectError with paths like ``data.noise``.
+    """
+    if not isinstance(data, dict):
+        raise ProjectError(file, where, "expected an object such as {\"source\": \"circle\"}")
+    source_cls = SOURCES.get(data.get("source", DEFAULT_SOURCE), file, f"{where}.source")
+    settings = validate_settings(source_cls.params, data, file, where, ignore=("source",))
+    # Defaults are shared objects in the declarations; callers may edit what we return.
+    settings = copy.deepcopy(settings)
+    settings["source"] = source_cls.type_name
+    if "features" in settings and not settings["features"]:
+        raise ProjectError(file, f"{where}.features", "choose at least one input feature, "
+                                                      "e.g. [\"x1\", \"x2\"]")
+    return settings
+
+
+def load_dataset(data_settings: dict, seed: int, base_dir: Path | str | None = None,
+                 file: str | None = None) -> Dataset:
+    """Validate ``data_settings`` and build the Dataset, split deterministically by ``seed``."""
+    settings = validate_data_settings(data_settings, file)
+    source_cls = SOURCES.get(settings["source"], file, "data.source")
+    base = Path(base_dir) if base_dir is not None else None
+    return source_cls.load(settings, int(seed), base, file)
+
+
+def describe_sources() -> list[dict]:
+    """Every registered source with its help, kind, task and declared params (for the CLI/GUI)."""
+    described = []
+    for name in SOURCES.names():
+        source_cls = SOURCES.entries[name]
+        params = []
+        for param in source_cls.params:
+            entry: dict[str, Any] = {"name": param.name, "kind": param.kind,
+                                     "default": copy.deepcopy(param.default), "help": param.help,
+                                     "required": param.required, "nullable": param.nullable}
+            if param.minimum is not None:
+                entry["minimum"] = param.minimum
+            if param.maximum is not None:
+                entry["maximum"] = param.maximum
+            if param.choices:
+                entry["choices"] = list(param.choices)
+            params.append(entry)
+        described.append({"name": name, "help": source_cls.help(), "kind": source_cls.kind,
+                          "task": source_cls.task, "params": params})
+    return described
