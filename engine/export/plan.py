@@ -149,7 +149,7 @@ def build_plan(saved: Any) -> ExportPlan:
     layers = getattr(model, "layers", None)
     if not isinstance(layers, dict) or not layers:
         raise ProjectError(file, "network", "the model has no layers to export")
-    configs = _layer_configs(project, layers)
+    configs = _layer_configs(model, project, layers)
     state = {name: np.asarray(value) for name, value in model.state_dict().items()}
     weights: dict[str, dict[str, np.ndarray]] = {}
     for key, value in state.items():
@@ -193,21 +193,24 @@ def _raw_shape(features: list[str] | None, input_shape: tuple[int, ...]) -> tupl
     return (2,) if features is not None else tuple(input_shape)
 
 
-def _layer_configs(project: Any, layers: dict[str, Any]) -> dict[str, dict]:
-    """Each layer's settings from the file, keyed by layer id (``<type>_<k>`` when unnamed)."""
+def _layer_configs(model: Any, project: Any, layers: dict[str, Any]) -> dict[str, dict]:
+    """Each layer's settings keyed by layer id: the model's checked plan, else the file."""
     configs: dict[str, dict] = {}
+    network_plan = getattr(model, "plan", None)
+    for layer_plan in getattr(network_plan, "layers", None) or ():
+        configs[layer_plan.layer_id] = dict(layer_plan.config, type=layer_plan.type_name)
     counts: dict[str, int] = {}
     for entry in list(getattr(project, "network", None) or []):
         if not isinstance(entry, dict):
             continue
         kind = entry.get("type", "layer")
         counts[kind] = counts.get(kind, 0) + 1
-        configs[str(entry.get("id") or f"{kind}_{counts[kind]}")] = entry
+        configs.setdefault(str(entry.get("id") or f"{kind}_{counts[kind]}"), entry)
     for layer_id, layer in layers.items():
         own = getattr(layer, "config", None)
-        if isinstance(own, dict):
+        if layer_id not in configs and isinstance(own, dict):
             configs[layer_id] = own
-        elif layer_id not in configs:
+        if layer_id not in configs:
             raise ProjectError(None, "network", f"no settings found for layer {layer_id!r}")
     return configs
 
@@ -244,14 +247,13 @@ def preprocessing_of(saved: Any, file: str) -> tuple[list[str] | None, np.ndarra
     features = _features_of(saved)
     input_shape = tuple(saved.model.input_shape)
     if pre is None:
-        ones = np.ones(input_shape, dtype=np.float64)
-        return features, ones * 0.0, ones
+        return features, np.zeros(input_shape), np.ones(input_shape)
     raw_shape = _raw_shape(features, input_shape)
     mean = getattr(pre, "mean", None)
     std = getattr(pre, "std", None)
     if isinstance(mean, np.ndarray) and isinstance(std, np.ndarray):
-        mean = np.broadcast_to(mean.astype(np.float64), input_shape).copy()
-        std = np.broadcast_to(std.astype(np.float64), input_shape).copy()
+        # Kept in the preprocessor's own shape ((F,) or (C, 1, 1)): it broadcasts on a batch.
+        mean, std = mean.astype(np.float64), std.astype(np.float64)
     else:
         mean, std = _probe_affine(pre, features, raw_shape)
     rng = np.random.default_rng(0)

@@ -118,8 +118,8 @@ def _model_class(plan: ExportPlan) -> str:
              f'    """{plan.name}: the layers of the LayerLab project, under the same ids."""',
              "", "    def __init__(self):", "        super().__init__()",
              "        # Standardisation of the inputs with the training data's statistics.",
-             f"        self.register_buffer(\"input_mean\", torch.zeros{tuple(plan.input_shape)})",
-             f"        self.register_buffer(\"input_std\", torch.ones{tuple(plan.input_shape)})"]
+             f"        self.register_buffer(\"input_mean\", torch.zeros{tuple(plan.mean.shape)})",
+             f"        self.register_buffer(\"input_std\", torch.ones{tuple(plan.std.shape)})"]
     for step in plan.steps:
         module = _module(step)
         if module:
