@@ -10,8 +10,6 @@ from engine.errors import ProjectError
 from engine.params import validate_settings
 from engine.registry import SOURCES
 
-DEFAULT_SOURCE = "circle"
-
 
 def validate_data_settings(data: Any, file: str | None = None, where: str = "data") -> dict:
     """Check a project's ``data`` object against its source's params; fill the defaults.
@@ -21,7 +19,10 @@ def validate_data_settings(data: Any, file: str | None = None, where: str = "dat
     """
     if not isinstance(data, dict):
         raise ProjectError(file, where, "expected an object such as {\"source\": \"circle\"}")
-    source_cls = SOURCES.get(data.get("source", DEFAULT_SOURCE), file, f"{where}.source")
+    if "source" not in data:
+        raise ProjectError(file, f"{where}.source", "missing; use one of: "
+                                                    + ", ".join(SOURCES.names()))
+    source_cls = SOURCES.get(data["source"], file, f"{where}.source")
     settings = validate_settings(source_cls.params, data, file, where, ignore=("source",))
     # Defaults are shared objects in the declarations; callers may edit what we return.
     settings = copy.deepcopy(settings)

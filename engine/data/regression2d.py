@@ -1,8 +1,9 @@
 """TensorFlow Playground's two regression sets: a tilted plane and six bumps.
 
 Like the Playground, points are uniform in [-6, 6]² and noise moves the place where the target
-is read (uniform offsets of up to 6·noise per axis), not the point itself; targets lie in
-[-1, 1] (the plane's may pass these limits slightly with noise, as in the Playground).
+is read (uniform offsets of up to 6·noise per axis), not the point itself. The bumps' targets
+lie in [-1, 1]; the plane's are (x1 + x2) / 10, so up to ±1.2 in the corners (more with noise),
+exactly as the Playground's unclamped scale gives them.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def regress_params() -> tuple:
 
 @SOURCES.register("plane")
 class PlaneSource(Playground2D):
-    """Regression: a tilted plane, target (x1 + x2) / 10 in [-1, 1]; noise blurs the target."""
+    """Regression: a tilted plane, target (x1 + x2) / 10; noise blurs the target."""
 
     params = regress_params()
     task = "regression"
