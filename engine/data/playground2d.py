@@ -5,8 +5,8 @@ to the point (for circle and xor the rule sees the point plus uniform noise, so 
 labels near the boundary while the point stays put; gaussian and spiral move the points
 instead). The regression sets are in regression2d.py. Differences, on purpose: the
 Playground's label -1 is our class 0; odd sample counts give the first class one point more
-instead of one point too many; random numbers come from numpy's seeded generator, not seedrandom, so the
-exact points differ from the web page's while their distribution is the same.
+instead of one point too many; random numbers come from numpy's seeded generator, not
+seedrandom, so the exact points differ from the web page's while their distribution is the same.
 """
 from __future__ import annotations
 
