@@ -7,9 +7,7 @@ difference from ``SavedModel.predict``.
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ProjectError
+from engine.fileio import atomic_write_bytes
 from engine.export.plan import ExportPlan, build_plan
 
 FORMATS = ("onnx", "numpy", "pytorch")
@@ -59,11 +58,11 @@ def export_model(saved_model: Any, fmt: str, out_path: str | Path) -> list[Path]
     a model that cannot be exported; nothing is written then.
     """
     files = prepare_export(saved_model, fmt, out_path)
-    for path, data in files.items():
+    for path in files:
         if not path.parent.is_dir():
             raise ProjectError(str(path), "-o", "the folder does not exist")
     for path, data in files.items():
-        _atomic_write_bytes(path, data)
+        atomic_write_bytes(path, data)
     return list(files)
 
 
@@ -119,22 +118,3 @@ def _load(saved_model: Any) -> Any:
         from engine.modelfile import load_model
         return load_model(Path(saved_model))
     return saved_model
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, then rename over the target."""
-    try:
-        from engine.fileio import atomic_write_bytes
-    except ImportError:
-        atomic_write_bytes = None
-    if atomic_write_bytes is not None:
-        atomic_write_bytes(path, data)
-        return
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

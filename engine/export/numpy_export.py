@@ -69,7 +69,7 @@ def _header(plan: ExportPlan, npz_name: str) -> str:
     if plan.task == "classification":
         returns = f"(batch, {plan.result_width}) class probabilities, one column per class"
     else:
-        returns = f"(batch, {', '.join(str(n) for n in plan.output_shape)}) predicted values"
+        returns = f"(batch, {plan.result_width}) predicted values"
     lines = [
         f'"""{plan.name}: a neural network trained in LayerLab, as plain numpy.',
         "",
@@ -119,8 +119,17 @@ def _predict(plan: ExportPlan) -> str:
         lines.append(f"    # {step.id}: {_describe(step)} -> {_shape_text(step.output_shape)}")
         lines.append(f"    {step.name} = {_call(plan, step)}")
     result = plan.var(plan.output_id)
-    if plan.two_column_sigmoid:
-        lines.append("    # One sigmoid unit gives p(class 1); report both classes: 1 - p, p.")
+    if plan.flattens_output:
+        lines.append("    # One row of numbers per sample.")
+        lines.append(f"    out = {result}.reshape(len({result}), -1)")
+        result = "out"
+    if plan.final_activation:
+        lines.append(f"    # The last layer gives scores; {plan.final_activation} turns them "
+                     "into probabilities.")
+        lines.append(f"    out = {plan.final_activation}({result})")
+        result = "out"
+    if plan.two_column:
+        lines.append("    # One unit gives p(class 1); report both classes: 1 - p, p.")
         lines.append(f"    return np.concatenate([1 - {result}, {result}], axis=1)")
     else:
         lines.append(f"    return {result}")

@@ -57,7 +57,13 @@ def build_onnx(plan: ExportPlan) -> onnx.ModelProto:
     for step in plan.steps:
         outputs[step.id] = _layer(graph, step, [outputs[i] for i in step.inputs])
     result = outputs[plan.output_id]
-    if plan.two_column_sigmoid:
+    if plan.flattens_output:
+        result = graph.node("Flatten", [result], "flatten_output", axis=1)
+    if plan.final_activation == "sigmoid":
+        result = graph.node("Sigmoid", [result], "probability")
+    elif plan.final_activation == "softmax":
+        result = graph.node("Softmax", [result], "probabilities", axis=-1)
+    if plan.two_column:
         one = graph.const("one", np.ones((1, 1)))
         complement = graph.node("Sub", [one, result], "probability_of_class_0")
         result = graph.node("Concat", [complement, result], "probabilities", axis=1)
@@ -65,9 +71,8 @@ def build_onnx(plan: ExportPlan) -> onnx.ModelProto:
     batch = "batch"
     input_info = helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT,
                                                [batch, *plan.raw_shape])
-    out_shape = [batch, plan.result_width] if plan.two_column_sigmoid else [
-        batch, *plan.output_shape]
-    output_info = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, out_shape)
+    output_info = helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT,
+                                                [batch, plan.result_width])
     onnx_graph = helper.make_graph(graph.nodes, _graph_name(plan.name), [input_info],
                                    [output_info], initializer=graph.initializers)
     model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", OPSET)],

@@ -71,13 +71,19 @@ class ExportPlan:
     output_shape: tuple[int, ...]
     task: str
     classes: list[str] | None
-    two_column_sigmoid: bool
+    two_column: bool
+    final_activation: str | None
     names: dict[str, str] = field(default_factory=dict)
 
     @property
     def result_width(self) -> int:
-        """Columns of the exported output (two for a one-unit sigmoid classifier)."""
-        return 2 if self.two_column_sigmoid else int(np.prod(self.output_shape))
+        """Columns of the exported output (two for a one-unit classifier: ``1-p, p``)."""
+        return 2 if self.two_column else int(np.prod(self.output_shape))
+
+    @property
+    def flattens_output(self) -> bool:
+        """Whether the last layer's samples have more than one axis (predict flattens them)."""
+        return len(self.output_shape) > 1
 
     def kinds(self) -> list[str]:
         """Layer kinds used, in first-use order."""
@@ -87,7 +93,10 @@ class ExportPlan:
         """Activations used (excluding ``linear``), in first-use order."""
         used = (step.activation for step in self.steps
                 if step.kind in ("dense", "conv2d", "activation"))
-        return [name for name in dict.fromkeys(used) if name != "linear"]
+        names = [name for name in dict.fromkeys(used) if name != "linear"]
+        if self.final_activation and self.final_activation not in names:
+            names.append(self.final_activation)
+        return names
 
     def var(self, layer_id: str) -> str:
         """The identifier that holds ``layer_id``'s output in generated code."""
@@ -177,8 +186,14 @@ def build_plan(saved: Any) -> ExportPlan:
     output_id = model.output_id
     last = next(step for step in steps if step.id == output_id)
     task = saved.task
-    two_column = (task == "classification" and int(np.prod(last.output_shape)) == 1
-                  and last.activation == "sigmoid")
+    # Mirror SavedModel.predict: flatten each sample; a classifier whose last layer does not
+    # end in sigmoid (one unit) or softmax gets it applied; one unit becomes 1-p, p.
+    width = int(np.prod(last.output_shape))
+    two_column = task == "classification" and width == 1
+    final_activation = None
+    if task == "classification":
+        wanted = "sigmoid" if width == 1 else "softmax"
+        final_activation = None if last.activation == wanted else wanted
     features, mean, std = preprocessing_of(saved, file)
     return ExportPlan(
         name=str(getattr(project, "name", "") or "model"),
@@ -186,7 +201,7 @@ def build_plan(saved: Any) -> ExportPlan:
         features=features, mean=mean, std=std, input_shape=tuple(model.input_shape),
         steps=steps, output_id=output_id, output_shape=last.output_shape, task=task,
         classes=list(saved.classes) if saved.classes else None,
-        two_column_sigmoid=two_column, names=names)
+        two_column=two_column, final_activation=final_activation, names=names)
 
 
 def _raw_shape(features: list[str] | None, input_shape: tuple[int, ...]) -> tuple[int, ...]:

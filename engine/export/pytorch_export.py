@@ -142,8 +142,13 @@ def _model_class(plan: ExportPlan) -> str:
     lines += ["", "    def forward(self, x):",
               '        """Raw samples in, what LayerLab\'s predict gives out."""',
               "        out = self.network(self.preprocess(x))"]
-    if plan.two_column_sigmoid:
-        lines += ["        # One sigmoid unit gives p(class 1); report both classes: 1 - p, p.",
+    if plan.flattens_output:
+        lines.append("        out = out.flatten(1)  # one row of numbers per sample")
+    if plan.final_activation:
+        lines.append(f"        out = {_FUNCTIONAL[plan.final_activation].format(x='out')}"
+                     "  # scores to probabilities")
+    if plan.two_column:
+        lines += ["        # One unit gives p(class 1); report both classes: 1 - p, p.",
                   "        return torch.cat([1 - out, out], dim=1)"]
     else:
         lines.append("        return out")
