@@ -21,7 +21,8 @@ from engine.registry import LAYERS
 
 INPUT = "input"
 LAYER_KEYS = ("type", "id", "inputs")
-ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+ID_REGEX = "[A-Za-z_][A-Za-z0-9_]*"  # valid in weight names, ONNX and Python exports
+ID_PATTERN = re.compile(ID_REGEX + r"\Z")
 
 
 @dataclass(frozen=True)

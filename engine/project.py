@@ -16,7 +16,7 @@ from engine.errors import ProjectError
 from engine.fileio import atomic_write_text
 from engine.graph import LAYER_KEYS, assign_ids, check_id
 from engine.params import Param, _show, validate_settings
-from engine.registry import LAYERS, LOSSES, OPTIMIZERS, REGULARIZERS, SOURCES
+from engine.registry import LAYERS, LOSSES, OPTIMIZERS, REGULARIZERS
 from engine.summary import MemoryEstimate, available_memory, estimate_memory, human_bytes
 
 FORMAT_VERSION = 1
@@ -174,13 +174,8 @@ def _check_version(raw: dict, file: str | None) -> None:
 
 def parse_data(data: Any, file: str | None) -> dict:
     """Validate the ``data`` section through its source's declared parameters."""
-    if not isinstance(data, dict):
-        raise ProjectError(file, "data", f"expected an object, got {_show(data)}")
-    if "source" not in data:
-        raise ProjectError(file, "data.source", "missing; use one of: "
-                           + ", ".join(SOURCES.names()))
-    source = SOURCES.get(data["source"], file, "data.source")
-    settings = validate_settings(source.params, data, file, "data", ignore=("source",))
+    from engine.data import validate_data_settings
+    settings = validate_data_settings(data, file)
     return {"source": settings.pop("source"), **settings}
 
 
@@ -222,7 +217,8 @@ def parse_layer(layer: Any, file: str | None, where: str) -> dict:
             raise ProjectError(file, f"{where}.inputs", 'expected a non-empty list of layer ids '
                                f'or "input", got {_show(inputs)}')
         result["inputs"] = list(inputs)
-    result.update((p.name, settings[p.name]) for p in cls.params)
+    # Defaults are shared objects in the declarations; the project's copy must be its own.
+    result.update((p.name, copy.deepcopy(settings[p.name])) for p in cls.params)
     return result
 
 
