@@ -49,7 +49,7 @@ class MultiGaussSource(Playground2D):
 
     @classmethod
     def generate(cls, samples: int, noise: float, rng: np.random.Generator):
-        """Each bump falls linearly from ±1 at its centre to 0 at distance 2; the strongest wins."""
+        """Each bump falls linearly from ±1 at its centre to 0 at distance 2; the largest wins."""
         points = rng.uniform(-6.0, 6.0, (samples, 2))
         noisy = points + rng.uniform(-6.0, 6.0, points.shape) * noise
         distance = np.hypot(noisy[:, None, 0] - GAUSSIAN_BUMPS[:, 0],

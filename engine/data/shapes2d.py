@@ -28,7 +28,7 @@ class MoonsSource(Playground2D):
 
     @classmethod
     def generate(cls, samples: int, noise: float, rng: np.random.Generator):
-        """Angles uniform on each arc; Gaussian scatter of std 3·noise (sklearn's noise, scaled)."""
+        """Uniform angles on each arc; Gaussian scatter of std 3·noise (sklearn's noise ×3)."""
         n_outer, n_inner = split_counts(samples, 2)
         outer = rng.uniform(0.0, np.pi, n_outer)
         inner = rng.uniform(0.0, np.pi, n_inner)

@@ -237,15 +237,16 @@ class NpzSource(Source):
         """Read x and y with ``allow_pickle=False``, check shapes and values, and split."""
         path = resolve_path(settings["path"], base_dir, file, "data.path")
         try:
-            with np.load(path, allow_pickle=False) as archive:
-                x = _load_npz_array(path, archive, settings["x"], file, "data.x")
-                y = _load_npz_array(path, archive, settings["y"], file, "data.y")
-        except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            archive = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             raise ProjectError(file, "data.path", f"{path.name} is not a readable .npz file "
                                                   f"({exc})") from None
-        if not isinstance(x, np.ndarray) or not isinstance(y, np.ndarray):
-            raise ProjectError(file, "data.path", f"{path.name} is a single array; save x and "
-                                                  "y with numpy.savez")
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ProjectError(file, "data.path", f"{path.name} holds a single array; save x "
+                                                  "and y together with numpy.savez")
+        with archive:
+            x = _load_npz_array(path, archive, settings["x"], file, "data.x")
+            y = _load_npz_array(path, archive, settings["y"], file, "data.y")
         x = cls.check_samples(path, x, settings["x"], file)
         if len(y) != len(x):
             raise ProjectError(file, "data.y", f"\"{settings['y']}\" has {len(y)} rows but "
