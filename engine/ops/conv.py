@@ -1,0 +1,123 @@
+"""2-D convolution as im2col + one GEMM, and col2im for the input gradient.
+
+Layout trick: the columns are built as ``(C, kh, kw, N, Ho, Wo)`` so a single GEMM
+``(F, C*kh*kw) @ (C*kh*kw, N*Ho*Wo)`` gives ``(F, N, Ho, Wo)``. The op returns that as an
+``(N, F, Ho, Wo)`` transposed view; elementwise ops and pools keep the memory order, so the
+next convolution's im2col reads channel-major memory without a transpose copy. The only
+Python loops run over the kh*kw kernel positions, each moving one strided block.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.tensor import Op
+
+
+def conv_geometry(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
+    """(output size, padding before, padding after) along one spatial axis.
+
+    ``valid``: no padding, output floor((size - kernel) / stride) + 1 (0 if the kernel is
+    larger than the input). ``same``: output ceil(size / stride), padded like TensorFlow/Keras
+    (the odd extra pixel goes after).
+    """
+    if padding == "same":
+        out = math.ceil(size / stride)
+        total = max((out - 1) * stride + kernel - size, 0)
+        return out, total // 2, total - total // 2
+    if padding != "valid":
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    out = (size - kernel) // stride + 1 if size >= kernel else 0
+    return out, 0, 0
+
+
+def _window(start: int, count: int, stride: int) -> slice:
+    """The slice picking ``count`` positions from ``start`` every ``stride``."""
+    return slice(start, start + stride * (count - 1) + 1, stride)
+
+
+class Conv2d(Op):
+    """Cross-correlation of ``(N, C, H, W)`` with weight ``(F, C, kh, kw)`` plus bias ``(F,)``.
+
+    ``padding`` is ``(top, bottom, left, right)`` in pixels (see ``conv_geometry``).
+    Stride 1 uses "wide rows": the padded image is flattened per channel, so every kernel
+    offset is one contiguous slice of length ``Ho * Wp``; the ``Wp - Wo`` extra columns per
+    row are computed and dropped. That turns im2col and col2im into kh*kw long copies instead
+    of many short row copies, which is what dominates small convolutions.
+    """
+
+    def __init__(self, stride: int = 1, padding: tuple[int, int, int, int] = (0, 0, 0, 0)) -> None:
+        self.stride = stride
+        self.padding = tuple(padding)
+
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        n, c, h, w = x.shape
+        f, _, kh, kw = weight.shape
+        top, bottom, left, right = self.padding
+        hp, wp = h + top + bottom, w + left + right
+        s = self.stride
+        ho, wo = (hp - kh) // s + 1, (wp - kw) // s + 1
+        self.weight = weight
+        self.geometry = (n, c, h, w, hp, wp, ho, wo)
+        # Channel-major padded copy; one spare row lets the last wide slice run past the end.
+        spare = 1 if s == 1 else 0
+        padded = np.zeros((c, n, hp + spare, wp), dtype=x.dtype)
+        padded[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+        if s == 1:
+            flat = padded.reshape(c, n, -1)
+            span = ho * wp
+            cols = np.empty((c, kh, kw, n, span), dtype=x.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    start = i * wp + j
+                    cols[:, i, j] = flat[:, :, start:start + span]
+            out_width = wp
+        else:
+            cols = np.empty((c, kh, kw, n, ho, wo), dtype=x.dtype)
+            for i in range(kh):
+                rows = _window(i, ho, s)
+                for j in range(kw):
+                    cols[:, i, j] = padded[:, :, rows, _window(j, wo, s)]
+            out_width = wo
+        self.cols = cols.reshape(c * kh * kw, -1)
+        out = weight.reshape(f, -1) @ self.cols
+        out += bias[:, None]
+        return out.reshape(f, n, ho, out_width)[..., :wo].transpose(1, 0, 2, 3)
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        n, c, h, w, hp, wp, ho, wo = self.geometry
+        weight = self.weight
+        f, _, kh, kw = weight.shape
+        s = self.stride
+        if s == 1:
+            # Zero gradient on the dropped wide columns keeps them out of every sum below.
+            wide = np.zeros((f, n, ho, wp), dtype=grad.dtype)
+            wide[..., :wo] = grad.transpose(1, 0, 2, 3)
+            grad_cols = wide.reshape(f, -1)
+        else:
+            grad_cols = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(f, -1)
+        grad_bias = grad_cols.sum(axis=1) if self.needs_grad[2] else None
+        grad_weight = (grad_cols @ self.cols.T).reshape(weight.shape) if self.needs_grad[1] else None
+        grad_x = None
+        if self.needs_grad[0]:
+            dcols = weight.reshape(f, -1).T @ grad_cols
+            spare = 1 if s == 1 else 0
+            padded = np.zeros((c, n, hp + spare, wp), dtype=grad.dtype)
+            if s == 1:
+                flat = padded.reshape(c, n, -1)
+                span = ho * wp
+                dcols = dcols.reshape(c, kh, kw, n, span)
+                for i in range(kh):
+                    for j in range(kw):
+                        start = i * wp + j
+                        flat[:, :, start:start + span] += dcols[:, i, j]
+            else:
+                dcols = dcols.reshape(c, kh, kw, n, ho, wo)
+                for i in range(kh):
+                    rows = _window(i, ho, s)
+                    for j in range(kw):
+                        padded[:, :, rows, _window(j, wo, s)] += dcols[:, i, j]
+            top, _, left, _ = self.padding
+            grad_x = padded[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)
+        return grad_x, grad_weight, grad_bias

@@ -1,0 +1,99 @@
+"""Max and average pooling over ``(N, C, H, W)``, looping only over the pool's positions."""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.tensor import Op
+
+
+def pool_output_size(size: int, pool: int, stride: int) -> int:
+    """Output length along one axis (no padding; 0 when the pool does not fit)."""
+    return (size - pool) // stride + 1 if size >= pool else 0
+
+
+def _window(start: int, count: int, stride: int) -> slice:
+    return slice(start, start + stride * (count - 1) + 1, stride)
+
+
+class MaxPool2d(Op):
+    """Maximum over each ``pool`` x ``pool`` window; the gradient goes to the first maximum.
+
+    Forward is a chain of ``np.maximum`` over the window offsets (cheap); which offset won is
+    only worked out in backward, by comparing each offset with the output in scan order.
+    """
+
+    def __init__(self, pool: int, stride: int) -> None:
+        self.pool, self.stride = pool, stride
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        k, s = self.pool, self.stride
+        ho, wo = pool_output_size(x.shape[2], k, s), pool_output_size(x.shape[3], k, s)
+        self.x, self.out_hw = x, (ho, wo)
+        best = None
+        for i in range(k):
+            rows = _window(i, ho, s)
+            for j in range(k):
+                window = x[:, :, rows, _window(j, wo, s)]
+                if best is None:
+                    # order="K" keeps a channel-major input channel-major (see ops.conv).
+                    best = np.copy(window, order="K")
+                else:
+                    np.maximum(best, window, out=best)
+        self.out = best
+        return best
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        k, s = self.pool, self.stride
+        ho, wo = self.out_hw
+        x, out = self.x, self.out
+        grad_x = np.zeros_like(x, dtype=grad.dtype)
+        overlapping = s < k
+        unclaimed = np.ones(out.shape, dtype=bool)
+        zero = np.zeros((), dtype=grad.dtype)
+        for i in range(k):
+            rows = _window(i, ho, s)
+            for j in range(k):
+                cols = _window(j, wo, s)
+                hit = x[:, :, rows, cols] == out
+                hit &= unclaimed
+                unclaimed &= ~hit
+                share = np.where(hit, grad, zero)
+                if overlapping:
+                    grad_x[:, :, rows, cols] += share
+                else:
+                    grad_x[:, :, rows, cols] = share
+        return (grad_x,)
+
+
+class AvgPool2d(Op):
+    """Mean over each ``pool`` x ``pool`` window."""
+
+    def __init__(self, pool: int, stride: int) -> None:
+        self.pool, self.stride = pool, stride
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        k, s = self.pool, self.stride
+        ho, wo = pool_output_size(x.shape[2], k, s), pool_output_size(x.shape[3], k, s)
+        self.like, self.out_hw = x, (ho, wo)
+        total = None
+        for i in range(k):
+            rows = _window(i, ho, s)
+            for j in range(k):
+                window = x[:, :, rows, _window(j, wo, s)]
+                if total is None:
+                    total = np.copy(window, order="K")
+                else:
+                    total += window
+        total *= 1.0 / (k * k)
+        return total
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        k, s = self.pool, self.stride
+        ho, wo = self.out_hw
+        share = grad * (1.0 / (k * k))
+        grad_x = np.zeros_like(self.like, dtype=grad.dtype)
+        for i in range(k):
+            rows = _window(i, ho, s)
+            for j in range(k):
+                grad_x[:, :, rows, _window(j, wo, s)] += share
+        return (grad_x,)
