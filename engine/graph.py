@@ -71,6 +71,16 @@ class NetworkPlan:
             previous = plan.layer_id
         return True
 
+    def known_param_count(self) -> int:
+        """Parameters of the layers whose class can count them before building (see
+        ``count_params`` in docs/ARCHITECTURE.md); a lower bound of the real total."""
+        total = 0
+        for plan in self.layers:
+            counter = getattr(plan.cls, "count_params", None)
+            if counter is not None:
+                total += int(counter(plan.config, list(plan.input_shapes)))
+        return total
+
     def activation_count(self) -> int:
         """Numbers produced by one forward pass of one sample (all layer outputs)."""
         return int(sum(np.prod(plan.output_shape, dtype=np.int64) for plan in self.layers))

@@ -354,8 +354,9 @@ def prepare(project: Project, dtype=None, memory_limit: int | None = None) -> Pr
     limit = available_memory() if memory_limit is None else int(memory_limit)
     batch_size = int(project.training["batch_size"])
 
-    # Shapes first (no allocation), so a huge activation load is refused before any weights
-    # exist; parameters are then counted as each layer is created.
+    # Shapes first (no allocation), so a huge activation load (or, for layer classes that can
+    # count their parameters, a huge weight) is refused before any weights exist; parameters
+    # are then counted again as each layer is created.
     plan = plan_network(project.network, input_shape, file)
     activations = plan.activation_count()
 
@@ -368,7 +369,8 @@ def prepare(project: Project, dtype=None, memory_limit: int | None = None) -> Pr
                                "memory is available; use fewer or smaller layers or a smaller "
                                "training.batch_size")
 
-    check(0, "network", complete=True)
+    countable = all(hasattr(layer.cls, "count_params") for layer in plan.layers)
+    check(plan.known_param_count(), "network", complete=countable)
     model = build_model(project.network, input_shape, project.seed, file, dtype=dtype,
                         on_layer=lambda layer, count: check(count, layer.where, False))
     check(model.param_count() + model.buffer_count(), "network", complete=True)

@@ -100,7 +100,10 @@ def summary_table(model, title: str | None = None) -> str:
     out.append(f"Trainable params: {info.trainable_params:,}")
     if info.buffer_values:
         out.append(f"Non-trainable values (running statistics): {info.buffer_values:,}")
-    out.append(f"FLOPs per sample: {info.flops_per_sample:,} ({human_count(info.flops_per_sample)})")
+    flops = f"{info.flops_per_sample:,}"
+    if info.flops_per_sample >= 1000:
+        flops += f" ({human_count(info.flops_per_sample)})"
+    out.append(f"FLOPs per sample: {flops}")
     out.append(f"Parameter memory: {human_bytes(info.parameter_bytes)}")
     out.append(f"Activation memory per sample: {human_bytes(info.activation_bytes_per_sample)}")
     out.append("=" * rule_width)
