@@ -153,6 +153,7 @@ def parse_project(raw: Any, file: str | None = None, base_dir: str | Path | None
     network = parse_network(raw["network"], file)
     training = parse_training(raw.get("training", {}), network, file)
     return Project(name=name, seed=seed, data=data, network=network, training=training,
+                   path=Path(file) if file else None,
                    base_dir=Path(base_dir) if base_dir is not None else None)
 
 
