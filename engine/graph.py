@@ -290,8 +290,9 @@ def _find_cycle(ids: list[str], inputs: list[list[str]], done: set[int]) -> list
         path.append(node)
         node = next(position[name] for name in inputs[node]
                     if name != INPUT and position[name] not in done)
-    backwards = path[seen[node]:]
-    return list(reversed(backwards))
+    cycle = list(reversed(path[seen[node]:]))
+    first = cycle.index(min(cycle))  # start the message at the layer listed first in the file
+    return cycle[first:] + cycle[:first]
 
 
 def _check_all_used(ids: list[str], inputs: list[list[str]], file: str | None) -> None:

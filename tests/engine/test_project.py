@@ -343,7 +343,7 @@ def test_unknown_and_cyclic_inputs():
     raw["network"]["layers"][0]["inputs"] = ["dense_2"]
     error = prepared_error(raw)
     assert error.where == "network.layers[0].inputs"
-    assert "the inputs form a cycle: dense_2 -> dense_1 -> dense_2" in error.what
+    assert "the inputs form a cycle: dense_1 -> dense_2 -> dense_1" in error.what
 
 
 @pytest.mark.parametrize("source, last, loss, fragment", [
