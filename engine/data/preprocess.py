@@ -63,15 +63,12 @@ class Preprocessor:
         if chosen is not None:
             values = apply_features(dataset.x_train.astype(np.float64), chosen)
         else:
-            values = np.asarray(dataset.x_train, dtype=np.float64)
-        if kind == "image":
-            # One scalar per channel: pixels of one channel share a scale.
-            axes = (0,) + tuple(range(2, values.ndim))
-            mean = values.mean(axis=axes, keepdims=True)[0]
-            std = values.std(axis=axes, keepdims=True)[0]
-        else:
-            mean = values.mean(axis=0)
-            std = values.std(axis=0)
+            # Reduce in float64 without a float64 copy: image sets can be hundreds of MB.
+            values = np.asarray(dataset.x_train)
+        axes = (0,) + tuple(range(2, values.ndim)) if kind == "image" else (0,)
+        # Images: one scalar per channel, since pixels of one channel share a scale.
+        mean = values.mean(axis=axes, dtype=np.float64, keepdims=True)[0]
+        std = values.std(axis=axes, dtype=np.float64, keepdims=True)[0]
         # A constant feature (or blank pixel channel) would divide by ~0: leave it unscaled.
         std = np.where(std < STD_FLOOR, 1.0, std)
         return cls(kind, dataset.sample_shape, chosen, mean, std)
