@@ -93,6 +93,17 @@ def read_csv_table(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
     return header, cells, np.array(lines)
 
 
+def header_hint(header: list[str]) -> str:
+    """A hint for the usual reasons a target column is not found: no header, wrong separator."""
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        return " (the file seems to use ';' or tabs; LayerLab reads comma-separated values)"
+    try:
+        np.array(header).astype(np.float64)
+    except ValueError:
+        return ""
+    return " (the first line looks like data; add a header row of column names)"
+
+
 def _where(lines: np.ndarray, row: int, column: str) -> str:
     return f"line {lines[row]}, column \"{column}\""
 
@@ -151,7 +162,8 @@ class CsvSource(Source):
         target = settings["target"]
         if target not in header:
             raise ProjectError(file, "data.target", f"no column \"{target}\" in {path.name}; "
-                                                    f"columns: {', '.join(header)}")
+                                                    f"columns: {', '.join(header)}"
+                                                    + header_hint(header))
         target_col = header.index(target)
         feature_cols = [i for i in range(len(header)) if i != target_col]
         feature_names = [header[i] for i in feature_cols]

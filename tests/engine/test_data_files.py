@@ -207,6 +207,14 @@ def test_csv_regression_with_text_and_unknown_target(tmp_path):
     with pytest.raises(ProjectError, match=r'p\.json: data\.target: no column "z" in table\.csv; '
                                            r"columns: a, y"):
         load_dataset({**settings, "target": "z"}, seed=0, base_dir=tmp_path, file="p.json")
+    write_csv(tmp_path, "1,2,0\n3,4,1\n", "nohead.csv")
+    with pytest.raises(ProjectError, match="first line looks like data; add a header row"):
+        load_dataset({"source": "csv", "path": "nohead.csv", "target": "y"}, seed=0,
+                     base_dir=tmp_path)
+    write_csv(tmp_path, "a;y\n1;0\n", "semi.csv")
+    with pytest.raises(ProjectError, match="seems to use ';'"):
+        load_dataset({"source": "csv", "path": "semi.csv", "target": "y"}, seed=0,
+                     base_dir=tmp_path)
     with pytest.raises(ProjectError, match=r"data\.target: missing"):
         load_dataset(settings, seed=0, base_dir=tmp_path)
 

@@ -200,3 +200,12 @@ def test_validation_messages_name_the_place():
     settings["features"].append("x1^2")  # a caller editing its copy must not change defaults
     assert validate_data_settings({"source": "spiral"})["features"] == ["x1", "x2"]
     assert validate_data_settings(settings) == settings
+
+
+def test_describe_sources_is_plain_json_in_listing_order():
+    import json
+    described = describe_sources()
+    assert json.loads(json.dumps(described)) == described
+    assert [entry["name"] for entry in described][:len(SPEC_SOURCES)] == SPEC_SOURCES
+    tasks = {entry["name"]: entry["task"] for entry in described}
+    assert tasks["plane"] == "regression" and tasks["csv"] is None
