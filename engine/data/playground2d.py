@@ -23,6 +23,8 @@ from engine.registry import SOURCES
 CLASSIFY_SAMPLES = 500
 REGRESS_SAMPLES = 1200
 POINT_NAMES = ["x1", "x2"]
+# Half-width of the square [-6, 6]² the generated sets fill (the Playground's plot range).
+FRAME = 6.0
 
 
 class Playground2D(Source):
