@@ -62,11 +62,10 @@ def _parts_of(source: Any) -> ModelParts:
 
 def model_metadata(parts: ModelParts) -> dict:
     """The JSON stored under the ``layerlab`` metadata key."""
-    from engine import __version__
     project = parts.project.to_json()
     return {
         "format": MODEL_FORMAT,
-        "layerlab_version": __version__,
+        "layerlab_version": _layerlab_version(),
         "project": project,
         "task": parts.task,
         "classes": list(parts.classes) if parts.classes else None,
@@ -81,6 +80,21 @@ def model_metadata(parts: ModelParts) -> dict:
         "preprocess": parts.preprocessor.to_json(),
         "dtype": np.dtype(parts.model.dtype).name,
     }
+
+
+def _layerlab_version() -> str:
+    """The running LayerLab's version, for the record in saved files."""
+    import engine
+    version = getattr(engine, "__version__", None)
+    if version is None:
+        # ``engine`` can be a namespace package when a folder named engine (tests/engine)
+        # shadows it on sys.path; the installed distribution still knows its version.
+        from importlib.metadata import PackageNotFoundError, version as dist_version
+        try:
+            version = dist_version("layerlab")
+        except PackageNotFoundError:
+            version = "unknown"
+    return str(version)
 
 
 def model_bytes(source: Any) -> bytes:
@@ -123,7 +137,7 @@ class SavedModel:
         x = self.preprocessor.transform(np.asarray(x_raw, dtype=np.float32),
                                         dtype=self.model.dtype)
         output = self.model.predict(np.asarray(x, dtype=self.model.dtype), batch_size)
-        output = output.reshape(len(output), -1)
+        output = output.reshape(len(output), int(np.prod(self.model.output_shape)))
         if self.task != "classification":
             return output
         activation = self.model.last_activation
