@@ -263,7 +263,7 @@ LAYER_SPECS: dict[str, tuple[dict, list[tuple]]] = {
 }
 
 
-def build_layer(spec: dict, shapes: list[tuple], rng: np.random.Generator, dtype,
+def build_layer(spec: dict, shapes: list[tuple], rng: np.random.Generator, dtype=np.float32,
                 layer_id: str = "layer_1"):
     """Instantiate a registered layer type from a spec dict."""
     cls = LAYERS.entries[spec["type"]]
