@@ -25,7 +25,8 @@ TRAINING_FIELDS = ("loss", "optimizer", "batch_size", "epochs", "regularization"
 DEFAULT_OPTIMIZER = "adam"
 NO_REGULARIZATION = "none"
 
-NAME = Param("name", "str", "Untitled", "the project's name (shown in the window title)")
+NAME = Param("name", "str", "Untitled", "the project's name (default: the file name without its "
+             "extension)")
 SEED = Param("seed", "int", 0, "seed for data generation, the train/test split, initial weights "
              "and shuffling", minimum=0, maximum=2**32 - 1)
 BATCH_SIZE = Param("batch_size", "int", 32, "samples per training step", minimum=1,
