@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 from engine.errors import ProjectError
 from engine.export import (DEFAULT_NAMES, FORMATS, build_plan, export_model, output_path,
                            prepare_export, verify_export)
-from engine.fileio import atomic_write_text
+from engine.fileio import atomic_write_bytes, atomic_write_text
 from engine.records import METRICS_COLUMNS
 
 FORMAT_LABELS = {"onnx": "ONNX (.onnx)", "numpy": "numpy module (.py + .npz)",
@@ -227,25 +227,76 @@ PLOT_FILE_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
 
 
 def export_plot(plot: Any, path: str | Path, width: int | None = None) -> Path:
-    """Save a pyqtgraph plot (PlotWidget, PlotItem or any GraphicsItem/scene) as PNG or SVG.
+    """Save a pyqtgraph plot (PlotWidget, PlotItem or other scene item) as PNG or SVG.
 
     The format follows the file suffix (``.png`` or ``.svg``); ``width`` sets a PNG's width in
-    pixels (default: as on screen).
+    pixels (default: as on screen). The file is written atomically.
     """
-    import pyqtgraph.exporters as exporters
     path = Path(path)
     item = plot.getPlotItem() if hasattr(plot, "getPlotItem") else plot
     suffix = path.suffix.lower()
-    if suffix == ".svg":
-        exporter = exporters.SVGExporter(item)
-    elif suffix == ".png":
+    if suffix == ".png":
+        import pyqtgraph.exporters as exporters
         exporter = exporters.ImageExporter(item)
         if width:
             exporter.parameters()["width"] = int(width)
+        image = exporter.export(toBytes=True)
+        data = _encode(lambda device: image.save(device, "PNG"))
+    elif suffix == ".svg":
+        data = _svg_bytes(item, path.stem)
     else:
         raise ValueError(f"plots are saved as .png or .svg, not {path.suffix or 'no suffix'!r}")
-    exporter.export(str(path))
+    atomic_write_bytes(path, data)
     return path
+
+
+def _svg_bytes(item: Any, title: str) -> bytes:
+    """Render a scene item through Qt's SVG paint engine.
+
+    pyqtgraph's SVGExporter cannot parse the path data Qt 6.11 writes (pyqtgraph issue
+    #3485), so the item's part of the scene is painted into a QSvgGenerator directly.
+    """
+    from PySide6.QtCore import QRectF, QSize
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+    source = item.sceneBoundingRect()
+    size = QSize(max(1, round(source.width())), max(1, round(source.height())))
+
+    def render(device) -> None:
+        generator = QSvgGenerator()
+        generator.setOutputDevice(device)
+        generator.setSize(size)
+        generator.setViewBox(QRectF(0, 0, size.width(), size.height()))
+        generator.setTitle(title)
+        # pyqtgraph's axes replay QPictures recorded at the screen's resolution; the SVG
+        # device must use the same one or the axes shrink against the data (72/96).
+        generator.setResolution(_screen_dpi())
+        painter = QPainter(generator)
+        views = item.scene().views()
+        if views:   # the plot's background colour, as on screen and in PNG exports
+            painter.fillRect(QRectF(0, 0, size.width(), size.height()),
+                             views[0].backgroundBrush())
+        item.scene().render(painter, QRectF(0, 0, size.width(), size.height()), source)
+        painter.end()
+
+    return _encode(render)
+
+
+def _screen_dpi() -> int:
+    from PySide6.QtGui import QGuiApplication
+    screen = QGuiApplication.primaryScreen()
+    return round(screen.logicalDotsPerInch()) if screen is not None else 96
+
+
+def _encode(write) -> bytes:
+    """Bytes that ``write(device)`` puts into an in-memory QBuffer."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    write(buffer)
+    buffer.close()
+    return bytes(array.data())
 
 
 def metrics_csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
