@@ -117,7 +117,10 @@ def _predict(plan: ExportPlan) -> str:
         lines.append('    x = standardise(x, w["input.mean"], w["input.std"])')
     for step in plan.steps:
         lines.append(f"    # {step.id}: {_describe(step)} -> {_shape_text(step.output_shape)}")
-        lines.append(f"    {step.name} = {_call(plan, step)}")
+        core, activation = _call(plan, step)
+        lines.append(wrap(f"    {step.name} = {core}"))
+        if activation:
+            lines.append(f"    {step.name} = {activation}({step.name})")
     result = plan.var(plan.output_id)
     if plan.flattens_output:
         lines.append("    # One row of numbers per sample.")
@@ -159,8 +162,8 @@ def _describe(step: Step) -> str:
     return step.kind
 
 
-def _call(plan: ExportPlan, step: Step) -> str:
-    """The expression computing one layer's output."""
+def _call(plan: ExportPlan, step: Step) -> tuple[str, str | None]:
+    """The expression computing one layer's output, and the activation applied after it."""
     args = [plan.var(i) for i in step.inputs]
     x = args[0]
     w = step.weights
@@ -192,6 +195,36 @@ def _call(plan: ExportPlan, step: Step) -> str:
         core = x
     else:
         raise ValueError(f"layer type {kind!r} has no numpy form")
-    if kind in ("dense", "conv2d", "activation") and step.activation != "linear":
-        return f"{step.activation}({core})"
-    return core
+    if kind in ("dense", "conv2d") and step.activation != "linear":
+        return core, step.activation
+    if kind == "activation" and step.activation != "linear":
+        return f"{step.activation}({x})", None
+    return core, None
+
+
+def wrap(line: str, width: int = 99) -> str:
+    """Break a long ``name = call(a, b, ...)`` line after commas, aligned under the ``(``."""
+    if len(line) <= width or "(" not in line:
+        return line
+    open_at = line.index("(")
+    pieces, depth, start = [], 0, open_at + 1
+    for i, char in enumerate(line):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 1:
+            pieces.append(line[start:i + 1].strip())
+            start = i + 1
+    pieces.append(line[start:].strip())
+    indent = " " * (open_at + 1)
+    rows, current = [], line[:open_at + 1]
+    for piece in pieces:
+        joined = current + piece if current.endswith("(") else f"{current} {piece}"
+        if len(joined) > width and not current.endswith("("):
+            rows.append(current)
+            current = indent + piece
+        else:
+            current = joined
+    rows.append(current)
+    return "\n".join(rows)

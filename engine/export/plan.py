@@ -154,7 +154,7 @@ def build_plan(saved: Any) -> ExportPlan:
     """Read a SavedModel into an ExportPlan, or raise ProjectError naming what cannot export."""
     model = saved.model
     project = saved.project
-    file = str(getattr(project, "path", None) or "<model>")
+    file = str(getattr(saved, "path", None) or getattr(project, "path", None) or "<model>")
     layers = getattr(model, "layers", None)
     if not isinstance(layers, dict) or not layers:
         raise ProjectError(file, "network", "the model has no layers to export")
@@ -168,9 +168,11 @@ def build_plan(saved: Any) -> ExportPlan:
     names: dict[str, str] = {}
     taken: set[str] = set()
     steps = []
+    file_index = {p.layer_id: p.index for p in getattr(getattr(model, "plan", None), "layers",
+                                                        None) or ()}
     for index, (layer_id, layer) in enumerate(layers.items()):
         kind = getattr(type(layer), "type_name", None) or configs[layer_id].get("type")
-        where = f"network.layers[{index}]"
+        where = f"network.layers[{file_index.get(layer_id, index)}]"
         if kind not in SUPPORTED_LAYERS:
             raise ProjectError(file, f"{where}.type", f"layer type {kind!r} cannot be exported")
         settings = _settings(type(layer), configs[layer_id], file, where)
@@ -259,7 +261,7 @@ def preprocessing_of(saved: Any, file: str) -> tuple[list[str] | None, np.ndarra
     way they are verified on random samples so the exported graph matches the engine.
     """
     pre = saved.preprocessor
-    features = _features_of(saved)
+    features = _features_of(saved, file)
     input_shape = tuple(saved.model.input_shape)
     if pre is None:
         return features, np.zeros(input_shape), np.ones(input_shape)
@@ -282,7 +284,7 @@ def preprocessing_of(saved: Any, file: str) -> tuple[list[str] | None, np.ndarra
     return features, mean, std
 
 
-def _features_of(saved: Any) -> list[str] | None:
+def _features_of(saved: Any, file: str) -> list[str] | None:
     pre = saved.preprocessor
     features = getattr(pre, "features", None) if pre is not None else None
     data = getattr(saved.project, "data", None) or {}
@@ -293,7 +295,7 @@ def _features_of(saved: Any) -> list[str] | None:
     features = list(features)
     unknown = [name for name in features if name not in FEATURES]
     if unknown:
-        raise ProjectError(None, "data.features", f"cannot export feature {unknown[0]!r}")
+        raise ProjectError(file, "data.features", f"cannot export feature {unknown[0]!r}")
     return features
 
 

@@ -77,8 +77,11 @@ def torch_state(plan: ExportPlan) -> dict[str, np.ndarray]:
 
 def module_source(plan: ExportPlan, safetensors_name: str, npz_name: str) -> str:
     """The generated module's text."""
-    return "\n".join([_header(plan, safetensors_name, npz_name), _model_class(plan),
-                      _loader()]) + "\n"
+    body = _model_class(plan)
+    header = _header(plan, safetensors_name, npz_name)
+    if "F." not in body:
+        header = header.replace("import torch.nn.functional as F\n", "")
+    return "\n".join([header, body, _loader()]) + "\n"
 
 
 def _header(plan: ExportPlan, safetensors_name: str, npz_name: str) -> str:
@@ -124,13 +127,16 @@ def _model_class(plan: ExportPlan) -> str:
         module = _module(step)
         if module:
             lines.append(f"        self.{step.name} = {module}")
+        if step.kind == "conv2d" and _uneven(step):
+            lines[-1] += "  # uneven 'same' padding: F.pad in network()"
     lines += ["", "    def preprocess(self, x):",
               '        """Feature transforms (2-D data) and standardisation of raw samples."""']
     if plan.features is not None:
         lines += ["        x1, x2 = x[:, 0], x[:, 1]",
                   "        columns = {",
                   '            "x1": x1, "x2": x2, "x1^2": x1 * x1, "x2^2": x2 * x2,',
-                  '            "x1*x2": x1 * x2, "sin(x1)": torch.sin(x1), "sin(x2)": torch.sin(x2),',
+                  '            "x1*x2": x1 * x2,',
+                  '            "sin(x1)": torch.sin(x1), "sin(x2)": torch.sin(x2),',
                   "        }",
                   "        x = torch.stack([columns[name] for name in FEATURES], dim=1)"]
     lines += ["        return (x - self.input_mean) / self.input_std", "",
@@ -159,30 +165,46 @@ def _module(step: Step) -> str | None:
     """The nn.Module constructor for a layer (None when it is pure arithmetic in forward)."""
     s, kind = step.settings, step.kind
     if kind == "dense":
-        return (f"nn.Linear({step.input_shapes[0][0]}, {step.output_shape[0]}, "
-                f"bias={'bias' in step.weights})")
+        bias = "" if "bias" in step.weights else ", bias=False"
+        return f"nn.Linear({step.input_shapes[0][0]}, {step.output_shape[0]}{bias})"
     if kind == "conv2d":
         top, bottom, left, right = step.same_padding()
+        options = [f"kernel_size={_size(pair(s['kernel_size']))}"]
+        if pair(s.get("stride", 1)) != (1, 1):
+            options.append(f"stride={_size(pair(s.get('stride', 1)))}")
         # nn.Conv2d pads both sides alike; uneven 'same' padding goes through F.pad in forward.
-        padding = (top, left) if (top == bottom and left == right) else (0, 0)
+        if top == bottom and left == right and (top or left):
+            options.append(f"padding={_size((top, left))}")
+        if "bias" not in step.weights:
+            options.append("bias=False")
         return (f"nn.Conv2d({step.input_shapes[0][0]}, {step.output_shape[0]}, "
-                f"kernel_size={pair(s['kernel_size'])}, stride={pair(s.get('stride', 1))}, "
-                f"padding={padding}, bias={'bias' in step.weights})")
-    if kind == "maxpool2d":
-        return f"nn.MaxPool2d({pair(s['pool_size'])}, stride={pool_stride(s)})"
-    if kind == "avgpool2d":
-        return f"nn.AvgPool2d({pair(s['pool_size'])}, stride={pool_stride(s)})"
+                f"{', '.join(options)})")
+    if kind in ("maxpool2d", "avgpool2d"):
+        name = "MaxPool2d" if kind == "maxpool2d" else "AvgPool2d"
+        return (f"nn.{name}({_size(pair(s['pool_size']))}, "
+                f"stride={_size(pool_stride(s))})")
     if kind == "flatten":
         return "nn.Flatten()"
     if kind == "dropout":
         return f"nn.Dropout({s.get('rate')})"
     if kind == "batchnorm":
         dims = "2d" if len(step.input_shapes[0]) == 3 else "1d"
-        return (f"nn.BatchNorm{dims}({step.input_shapes[0][0]}, eps={BATCHNORM_EPS}, "
-                "momentum=0.1)")
+        # eps and momentum are PyTorch's defaults, the same as LayerLab's.
+        return f"nn.BatchNorm{dims}({step.input_shapes[0][0]}, eps={BATCHNORM_EPS})"
     if kind == "activation":
         return _MODULES[step.activation]
     return None
+
+
+def _uneven(step: Step) -> bool:
+    """Whether a conv's padding differs between the two sides of an axis."""
+    top, bottom, left, right = step.same_padding()
+    return top != bottom or left != right
+
+
+def _size(value: tuple[int, int]) -> str:
+    """A kernel size, stride or padding as PyTorch code: ``3`` when square, else ``(3, 4)``."""
+    return str(value[0]) if value[0] == value[1] else str(tuple(value))
 
 
 def _forward(plan: ExportPlan, step: Step) -> str:
@@ -191,7 +213,7 @@ def _forward(plan: ExportPlan, step: Step) -> str:
     x, kind, call = args[0], step.kind, f"self.{step.name}"
     if kind == "conv2d":
         top, bottom, left, right = step.same_padding()
-        if not (top == bottom and left == right):
+        if _uneven(step):
             x = f"F.pad({x}, ({left}, {right}, {top}, {bottom}))"
         expression = f"{call}({x})"
     elif kind == "reshape":
