@@ -38,9 +38,12 @@ def prepare_export(saved_model: Any, fmt: str, out_path: str | Path) -> dict[Pat
     if fmt not in FORMATS:
         raise ProjectError(None, "--format", f"unknown format {fmt!r}; use one of: "
                            f"{', '.join(FORMATS)}")
+    path = output_path(fmt, out_path)
+    if fmt != "onnx" and path.suffix != ".py":
+        raise ProjectError(str(path), "-o", f"the {fmt} export is a Python module: give a "
+                           "file name ending in .py, e.g. model.py")
     saved = _load(saved_model)
     plan = build_plan(saved)
-    path = output_path(fmt, out_path)
     if fmt == "onnx":
         from engine.export.onnx_export import onnx_bytes
         return {path: onnx_bytes(plan)}

@@ -226,6 +226,8 @@ def test_bad_format_and_missing_folder_write_nothing(spiral, tmp_path):
         export_model(saved, "tflite", tmp_path / "m.tflite")
     with pytest.raises(ProjectError, match="folder does not exist"):
         export_model(saved, "pytorch", tmp_path / "missing" / "model.py")
+    with pytest.raises(ProjectError, match="ending in .py"):
+        export_model(saved, "numpy", tmp_path / "model.npz")
     assert list(tmp_path.iterdir()) == []
 
 
