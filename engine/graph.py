@@ -7,6 +7,7 @@ shape without allocating any weights (cheap enough to run on every edit in the G
 """
 from __future__ import annotations
 
+import copy
 import heapq
 import re
 import zlib
@@ -124,6 +125,31 @@ def check_id(value: Any, file: str | None, where: str) -> str:
     return value
 
 
+def check_layer(layer: Any, file: str | None, where: str) -> dict:
+    """One layer dict validated: ``type``, then ``id``/``inputs`` if given, then every
+    declared setting with its default filled (a new dict that shares nothing with the input)."""
+    if not isinstance(layer, dict):
+        raise ProjectError(file, where, f"expected a layer object, got {_show(layer)}")
+    if "type" not in layer:
+        raise ProjectError(file, f"{where}.type", "missing; use one of: "
+                           + ", ".join(LAYERS.names()))
+    cls = LAYERS.get(layer["type"], file, f"{where}.type")
+    settings = validate_settings(cls.params, layer, file, where, ignore=LAYER_KEYS)
+    result: dict[str, Any] = {"type": cls.type_name}
+    if "id" in layer:
+        result["id"] = check_id(layer["id"], file, f"{where}.id")
+    if "inputs" in layer:
+        inputs = layer["inputs"]
+        if (not isinstance(inputs, list) or not inputs
+                or not all(isinstance(name, str) and name for name in inputs)):
+            raise ProjectError(file, f"{where}.inputs", 'expected a non-empty list of layer ids '
+                               f'or "input", got {_show(inputs)}')
+        result["inputs"] = list(inputs)
+    # Defaults are shared objects in the declarations; each layer's copy must be its own.
+    result.update((p.name, copy.deepcopy(settings[p.name])) for p in cls.params)
+    return result
+
+
 def plan_network(layers: list[dict], input_shape: tuple[int, ...],
                  file: str | None = None) -> NetworkPlan:
     """Check ids, inputs, cycles, unused outputs and shapes; return the layers in run order."""
@@ -132,23 +158,11 @@ def plan_network(layers: list[dict], input_shape: tuple[int, ...],
     if not isinstance(layers, list) or not layers:
         raise ProjectError(file, "network.layers", "expected a non-empty list of layers")
     input_shape = tuple(int(n) for n in input_shape)
-    classes, configs = [], []
-    for index, layer in enumerate(layers):
-        where = f"network.layers[{index}]"
-        if not isinstance(layer, dict):
-            raise ProjectError(file, where, f"expected a layer object, got {_show(layer)}")
-        if "type" not in layer:
-            raise ProjectError(file, f"{where}.type",
-                               f"missing; use one of: {', '.join(LAYERS.names())}")
-        cls = LAYERS.get(layer["type"], file, f"{where}.type")
-        settings = {k: v for k, v in layer.items() if k not in LAYER_KEYS}
-        allowed = {p.name for p in cls.params} | set(LAYER_KEYS)
-        unknown = [key for key in layer if key not in allowed]
-        if unknown:
-            raise ProjectError(file, f"{where}.{unknown[0]}", "unknown field; allowed fields: "
-                               + ", ".join(sorted(allowed)))
-        classes.append(cls)
-        configs.append(validate_settings(cls.params, settings, file, where))
+    layers = [check_layer(layer, file, f"network.layers[{index}]")
+              for index, layer in enumerate(layers)]
+    classes = [LAYERS.entries[layer["type"]] for layer in layers]
+    configs = [{p.name: layer[p.name] for p in cls.params}
+               for cls, layer in zip(classes, layers)]
     ids = assign_ids(layers, file)
     inputs = _resolve_inputs(layers, ids, classes, file)
     order = _topological_order(ids, inputs, file)
@@ -222,10 +236,6 @@ def _resolve_inputs(layers: list[dict], ids: list[str], classes: list[type],
         if given is None:
             names = [INPUT if index == 0 else ids[index - 1]]
         else:
-            if not isinstance(given, list) or not given:
-                raise ProjectError(file, where,
-                                   f'expected a non-empty list of layer ids or "input", '
-                                   f"got {_show(given)}")
             names = []
             for position, name in enumerate(given):
                 if not isinstance(name, str) or (name != INPUT and name not in known):

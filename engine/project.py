@@ -14,9 +14,9 @@ from typing import Any
 
 from engine.errors import ProjectError
 from engine.fileio import atomic_write_text
-from engine.graph import LAYER_KEYS, assign_ids, check_id
+from engine.graph import assign_ids, check_layer
 from engine.params import Param, _show, validate_settings
-from engine.registry import LAYERS, LOSSES, OPTIMIZERS, REGULARIZERS
+from engine.registry import LOSSES, OPTIMIZERS, REGULARIZERS
 from engine.summary import MemoryEstimate, available_memory, estimate_memory, human_bytes
 
 FORMAT_VERSION = 1
@@ -202,26 +202,7 @@ def parse_network(network: Any, file: str | None) -> list[dict]:
 
 def parse_layer(layer: Any, file: str | None, where: str) -> dict:
     """One layer dict: ``type`` first, then ``id``/``inputs`` if given, then its settings."""
-    if not isinstance(layer, dict):
-        raise ProjectError(file, where, f"expected a layer object, got {_show(layer)}")
-    if "type" not in layer:
-        raise ProjectError(file, f"{where}.type", "missing; use one of: "
-                           + ", ".join(LAYERS.names()))
-    cls = LAYERS.get(layer["type"], file, f"{where}.type")
-    settings = validate_settings(cls.params, layer, file, where, ignore=LAYER_KEYS)
-    result: dict[str, Any] = {"type": cls.type_name}
-    if "id" in layer:
-        result["id"] = check_id(layer["id"], file, f"{where}.id")
-    if "inputs" in layer:
-        inputs = layer["inputs"]
-        if (not isinstance(inputs, list) or not inputs
-                or not all(isinstance(name, str) and name for name in inputs)):
-            raise ProjectError(file, f"{where}.inputs", 'expected a non-empty list of layer ids '
-                               f'or "input", got {_show(inputs)}')
-        result["inputs"] = list(inputs)
-    # Defaults are shared objects in the declarations; the project's copy must be its own.
-    result.update((p.name, copy.deepcopy(settings[p.name])) for p in cls.params)
-    return result
+    return check_layer(layer, file, where)
 
 
 def default_loss(network: list[dict]) -> str:

@@ -365,8 +365,8 @@ def test_loss_that_does_not_fit_data_or_last_layer(source, last, loss, fragment)
 
 def test_network_too_large_for_memory():
     raw = spiral()
-    raw["network"]["layers"][0]["units"] = 4096
-    raw["network"]["layers"][1]["units"] = 4096
+    raw["network"]["layers"][0]["units"] = 2048
+    raw["network"]["layers"][1]["units"] = 2048
     error = prepared_error(raw, memory_limit=16 * 1024 * 1024)
     assert "the network is too large for this computer" in error.what
     assert "16.0 MB of memory is available" in error.what
@@ -394,3 +394,46 @@ def test_relative_data_paths_resolve_against_the_project_folder(tmp_path):
 def test_project_without_path_has_no_file():
     project = Project("x", 0, {"source": "circle"}, [], {})
     assert project.file is None
+
+
+# --------------------------------------------------------------------------- atomic writes
+def test_atomic_write_replaces_and_keeps_the_mode(tmp_path):
+    import os
+    import stat
+
+    from engine.fileio import atomic_write_bytes, atomic_write_text
+    path = tmp_path / "f.txt"
+    path.write_text("old")
+    os.chmod(path, 0o640)
+    atomic_write_text(path, "new ✓")
+    assert path.read_text(encoding="utf-8") == "new ✓"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    fresh = tmp_path / "fresh.bin"
+    atomic_write_bytes(fresh, b"\x00\x01")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt", "fresh.bin"]
+
+
+def test_failed_atomic_write_keeps_the_old_file(tmp_path, monkeypatch):
+    import os
+
+    from engine.fileio import atomic_write_text
+    path = tmp_path / "p.json"
+    path.write_text("old")
+
+    def broken_replace(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        atomic_write_text(path, "new")
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["p.json"]
+
+
+def test_available_memory_is_known_here():
+    from engine.summary import available_memory
+    memory = available_memory()
+    assert memory is None or memory > 0
