@@ -280,6 +280,7 @@ def save_project(project: Project, path: str | Path) -> None:
     """Write the project atomically as pretty JSON in the canonical key order.
 
     Relative data paths are written as they are; they resolve against the new file's folder.
+    ``project.path`` is left alone (the caller decides whether the project now lives there).
     """
     atomic_write_text(path, project.to_text())
 

@@ -125,6 +125,21 @@ def test_image_round_trip_accepts_images_with_or_without_channel_axis(tmp_path):
         saved.predict(np.zeros((2, 3, 3), np.float32))
 
 
+def test_float64_models_stay_float64(tmp_path):
+    project = parse_project(PLANE, "p.json")
+    prepared = prepare(project, dtype=np.float64)
+    path = tmp_path / "m64.safetensors"
+    save_model(path, ModelParts.from_prepared(project, prepared))
+    saved = load_model(path)
+    assert saved.model.dtype == np.float64
+    assert all(p.data.dtype == np.float64 for p in saved.model.parameters())
+    x_raw = prepared.dataset.x_test[:4]
+    expected = prepared.model.predict(prepared.preprocessor.transform(x_raw, np.float64))
+    result = saved.predict(x_raw)
+    assert result.dtype == np.float64
+    np.testing.assert_allclose(result, expected, rtol=1e-12)
+
+
 def test_trainer_can_be_saved_directly(tmp_path):
     from engine.trainer import Trainer
     project = parse_project(BLOBS, "project.json")
