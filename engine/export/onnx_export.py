@@ -79,6 +79,8 @@ def build_onnx(plan: ExportPlan) -> onnx.ModelProto:
                               producer_name="LayerLab")
     model.ir_version = IR_VERSION
     model.doc_string = _doc(plan)
+    # Shape inference records every intermediate shape, so Netron shows them on the edges.
+    model = onnx.shape_inference.infer_shapes(model, check_type=True, strict_mode=True)
     onnx.checker.check_model(model, full_check=True)
     return model
 

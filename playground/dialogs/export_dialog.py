@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
-from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QApplication, QComboBox, QDialog, QDialogButtonBox,
+                               QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
 from engine.errors import ProjectError
 from engine.export import (DEFAULT_NAMES, FORMATS, build_plan, export_model, output_path,
@@ -187,6 +187,8 @@ class ExportDialog(QDialog):
             if not self.export():
                 return None
         samples = self.samples if self.samples is not None else check_samples(self.saved_model)
+        # Importing onnxruntime or torch the first time takes a moment: show that we are busy.
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             difference = verify_export(self.saved_model, fmt, self.written, samples)
         except ImportError as error:
@@ -196,6 +198,8 @@ class ExportDialog(QDialog):
         except Exception as error:  # the exported code runs here; report, never crash the app
             self._show(f"Check failed: {type(error).__name__}: {error}", ok=False)
             return None
+        finally:
+            QApplication.restoreOverrideCursor()
         good = difference < CHECK_TOLERANCE
         verdict = "matches" if good else "DIFFERS from"
         self._show(f"Largest difference on {len(samples)} samples: {difference:.2e} — the "
