@@ -134,7 +134,7 @@ class SavedModel:
         """Class probabilities (one column per class; a sigmoid unit gives ``1-p, p``) or
         regression values, for raw samples as the data source gives them."""
         # The preprocessor checks the sample shape and says what it expected.
-        x = self.preprocessor.transform(np.asarray(x_raw, dtype=np.float32),
+        x = self.preprocessor.transform(np.asarray(x_raw, dtype=self.model.dtype),
                                         dtype=self.model.dtype)
         output = self.model.predict(np.asarray(x, dtype=self.model.dtype), batch_size)
         output = output.reshape(len(output), int(np.prod(self.model.output_shape)))
@@ -142,7 +142,8 @@ class SavedModel:
             return output
         activation = self.model.last_activation
         if output.shape[1] == 1:
-            p = output if activation == "sigmoid" else 1.0 / (1.0 + np.exp(-output))
+            # tanh form of the sigmoid: no overflow for large logits.
+            p = output if activation == "sigmoid" else 0.5 * (1.0 + np.tanh(0.5 * output))
             return np.concatenate([1.0 - p, p], axis=1)
         if activation == "softmax":
             return output

@@ -125,6 +125,28 @@ def test_image_round_trip_accepts_images_with_or_without_channel_axis(tmp_path):
         saved.predict(np.zeros((2, 3, 3), np.float32))
 
 
+def test_logit_outputs_are_turned_into_probabilities():
+    from engine.data.preprocess import Preprocessor
+    from engine.graph import build_model
+    from engine.modelfile import SavedModel
+    identity = Preprocessor("vector", (2,), None, np.zeros(2), np.ones(2))
+    x = np.array([[0.0, 0.0], [300.0, -300.0], [-300.0, 300.0]], np.float32)
+    for units in (1, 3):
+        model = build_model([{"type": "dense", "units": units}], (2,), 0)
+        saved = SavedModel(model, None, identity, None, "classification")
+        logits = model.predict(x)
+        probabilities = saved.predict(x)
+        assert np.all(np.isfinite(probabilities))
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+        if units == 1:
+            np.testing.assert_allclose(probabilities[0, 1], 1 / (1 + np.exp(-logits[0, 0])),
+                                       rtol=1e-6)
+        else:
+            expected = np.exp(logits[0]) / np.exp(logits[0]).sum()
+            np.testing.assert_allclose(probabilities[0], expected, rtol=1e-5)
+        assert saved.class_names() == [str(k) for k in range(max(units, 2))]
+
+
 def test_float64_models_stay_float64(tmp_path):
     project = parse_project(PLANE, "p.json")
     prepared = prepare(project, dtype=np.float64)
