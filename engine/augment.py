@@ -26,41 +26,44 @@ def warp_batch(batch: np.ndarray, angles: np.ndarray, shifts: np.ndarray,
     angles = np.asarray(angles, dtype=np.float64).reshape(count, 1, 1)
     shifts = np.asarray(shifts, dtype=np.float64).reshape(count, 2)
     centre_y, centre_x = (height - 1) / 2.0, (width - 1) / 2.0
-    rows = np.arange(height, dtype=np.float64).reshape(1, height, 1)
-    cols = np.arange(width, dtype=np.float64).reshape(1, 1, width)
     # Inverse map: undo the shift, then rotate back by -angle about the centre. Rows grow
     # downwards, which flips the sign of the sine terms relative to the textbook matrix.
-    dy = rows - centre_y - shifts[:, 0].reshape(count, 1, 1)
-    dx = cols - centre_x - shifts[:, 1].reshape(count, 1, 1)
-    cos, sin = np.cos(angles), np.sin(angles)
-    source_y = cos * dy + sin * dx + centre_y
-    source_x = cos * dx - sin * dy + centre_x
-
+    # Per-sample offsets are folded into one constant so each coordinate is two multiply-adds.
+    cos = np.cos(angles).astype(np.float32)
+    sin = np.sin(angles).astype(np.float32)
+    shift_y = shifts[:, 0].reshape(count, 1, 1)
+    shift_x = shifts[:, 1].reshape(count, 1, 1)
+    rows = np.arange(height, dtype=np.float32).reshape(1, height, 1) - np.float32(centre_y)
+    cols = np.arange(width, dtype=np.float32).reshape(1, 1, width) - np.float32(centre_x)
+    offset_y = (centre_y + 1.0 - cos * shift_y - sin * shift_x).astype(np.float32)
+    offset_x = (centre_x + 1.0 - cos * shift_x + sin * shift_y).astype(np.float32)
+    # Coordinates in a copy padded with fill (one row/column before, two after). Clamping to
+    # just outside the image puts every corner inside the padded array, so points beyond the
+    # edge read pure fill and no masks are needed.
+    source_y = np.clip(cos * rows + sin * cols + offset_y, 0.0, height + 1.0)
+    source_x = np.clip(cos * cols - sin * rows + offset_x, 0.0, width + 1.0)
     top = np.floor(source_y)
     left = np.floor(source_x)
-    weight_y = source_y - top
-    weight_x = source_x - left
-    top = top.astype(np.int64)
-    left = left.astype(np.int64)
-    flat = batch.reshape(count, channels, height * width).astype(dtype, copy=False)
-    fill_values = np.broadcast_to(np.asarray(fill, dtype=dtype).reshape(-1, 1),
-                                  (channels, 1)).reshape(1, channels, 1)
-    result = np.zeros((count, channels, height * width), dtype=np.float64)
-    for offset_y, offset_x, weight in ((0, 0, (1 - weight_y) * (1 - weight_x)),
-                                       (0, 1, (1 - weight_y) * weight_x),
-                                       (1, 0, weight_y * (1 - weight_x)),
-                                       (1, 1, weight_y * weight_x)):
-        # Four corner gathers for the whole batch (a fixed loop of 4, not over samples).
-        y = top + offset_y
-        x = left + offset_x
-        inside = (y >= 0) & (y < height) & (x >= 0) & (x < width)
-        index = (np.clip(y, 0, height - 1) * width + np.clip(x, 0, width - 1))
-        index = index.reshape(count, 1, height * width)
-        values = np.take_along_axis(flat, np.broadcast_to(index, (count, channels,
-                                                                  height * width)), axis=2)
-        values = np.where(inside.reshape(count, 1, -1), values, fill_values)
-        result += weight.reshape(count, 1, -1) * values
-    return result.reshape(batch.shape).astype(dtype, copy=False)
+    weight_y = (source_y - top).astype(dtype, copy=False)[:, None]
+    weight_x = (source_x - left).astype(dtype, copy=False)[:, None]
+    padded_h, padded_w = height + 3, width + 3
+    fill_values = np.broadcast_to(np.asarray(fill, dtype=dtype).reshape(-1), (channels,))
+    padded = np.empty((count, channels, padded_h, padded_w), dtype=dtype)
+    padded[...] = fill_values.reshape(1, channels, 1, 1)
+    padded[:, :, 1:height + 1, 1:width + 1] = batch
+    # Flat index of each output pixel's top-left corner in the padded batch.
+    plane = padded_h * padded_w
+    base = (np.arange(count).reshape(count, 1, 1, 1) * channels
+            + np.arange(channels).reshape(1, channels, 1, 1)) * plane
+    corner = (top * padded_w + left).astype(np.intp)[:, None] + base
+    flat = padded.reshape(-1)
+    top_left, top_right = flat[corner], flat[corner + 1]
+    corner += padded_w
+    bottom_left, bottom_right = flat[corner], flat[corner + 1]
+    upper = top_left + weight_x * (top_right - top_left)
+    lower = bottom_left + weight_x * (bottom_right - bottom_left)
+    result = upper + weight_y * (lower - upper)
+    return result.astype(dtype, copy=False)
 
 
 def random_transforms(count: int, rng: np.random.Generator, max_shift: int = 2,
