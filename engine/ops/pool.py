@@ -46,23 +46,38 @@ class MaxPool2d(Op):
         k, s = self.pool, self.stride
         ho, wo = self.out_hw
         x, out = self.x, self.out
-        grad_x = np.zeros_like(x, dtype=grad.dtype)
+        # Same memory order as the saved output, so the passes below stream through memory.
+        grad = _like(out, grad)
         overlapping = s < k
+        covered = not overlapping and x.shape[2] == ho * k and x.shape[3] == wo * k
+        # Windows that tile x exactly write every element, so no zero fill is needed.
+        grad_x = np.empty_like(x, dtype=grad.dtype) if covered else np.zeros_like(x, dtype=grad.dtype)
         unclaimed = np.ones(out.shape, dtype=bool)
-        zero = np.zeros((), dtype=grad.dtype)
+        hit = np.empty(out.shape, dtype=bool)
+        last = (k - 1, k - 1)
         for i in range(k):
             rows = _window(i, ho, s)
             for j in range(k):
                 cols = _window(j, wo, s)
-                hit = x[:, :, rows, cols] == out
-                hit &= unclaimed
-                unclaimed &= ~hit
-                share = np.where(hit, grad, zero)
+                np.equal(x[:, :, rows, cols], out, out=hit)
+                if (i, j) != (0, 0):
+                    hit &= unclaimed  # an earlier offset already took this window's maximum
+                if (i, j) != last:
+                    unclaimed &= ~hit
                 if overlapping:
-                    grad_x[:, :, rows, cols] += share
+                    grad_x[:, :, rows, cols] += grad * hit
                 else:
-                    grad_x[:, :, rows, cols] = share
+                    np.multiply(grad, hit, out=grad_x[:, :, rows, cols])
         return (grad_x,)
+
+
+def _like(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` laid out in memory like ``reference`` (no copy when it already is)."""
+    if values.strides == reference.strides:
+        return values
+    result = np.empty_like(reference, dtype=values.dtype)
+    result[...] = values
+    return result
 
 
 class AvgPool2d(Op):
