@@ -240,3 +240,12 @@ def test_loss_keeps_float32_with_float64_targets() -> None:
     assert loss.dtype == np.float32 and loss.shape == ()
     loss.backward()
     assert out.grad.dtype == np.float32
+
+
+def test_catalog_fills_every_registry() -> None:
+    from engine.registry import OPTIMIZERS, REGULARIZERS, SOURCES
+    catalog.load_all()
+    assert {"sgd", "adam"} <= set(OPTIMIZERS.names())
+    assert {"l1", "l2"} <= set(REGULARIZERS.names())
+    assert {"spiral", "digits"} <= set(SOURCES.names())
+    assert len(LOSSES.names()) == 4 and len(ACTIVATIONS.names()) == 8
