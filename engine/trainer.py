@@ -55,7 +55,6 @@ class Trainer:
         self.regularizer: Regularizer | None = make_regularizer(training.get("regularization"),
                                                                 self.file)
         self._install_model(prepared.model)
-        self.learning_rate = self.optimizer.learning_rate
         # Transform the data once here: steps only index into these arrays.
         self.x_train = self._prepare_inputs(self.dataset.x_train)
         self.y_train = self._prepare_targets(self.dataset.y_train)
@@ -80,16 +79,19 @@ class Trainer:
         self.snapshot_every = 1 if self.optimizer.buffer.size <= SMALL_STATE else 20
 
     def _prepare_inputs(self, x_raw: np.ndarray) -> np.ndarray:
+        """Raw samples → network inputs (feature transforms, standardisation), contiguous."""
         x = self.preprocessor.transform(x_raw) if len(x_raw) else np.asarray(x_raw)
         return np.ascontiguousarray(x, dtype=self.dtype)
 
     def _prepare_targets(self, y: np.ndarray) -> np.ndarray:
+        """Integer labels for classification, ``(N, k)`` values for regression."""
         if self.task == "classification":
             return np.asarray(y, dtype=np.int64)
         y = np.asarray(y, dtype=self.dtype)
         return y.reshape(len(y), -1)
 
     def _clear_progress(self) -> None:
+        """Back to step 0: no history, timers at zero, the shuffling generator re-seeded."""
         self.steps = 0
         self.epoch = 0
         self.history: list[dict] = []
@@ -109,18 +111,23 @@ class Trainer:
         ``trainer.model`` is a new object afterwards; the current learning rate is kept.
         """
         from engine.graph import build_model
+        learning_rate = self.optimizer.learning_rate
         model = build_model(self.project.network, tuple(self.preprocessor.input_shape),
                             self.seed, file=self.file, dtype=self.dtype)
         self._install_model(model)
-        self.optimizer.learning_rate = self.learning_rate
+        self.optimizer.learning_rate = learning_rate
         self._clear_progress()
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate the next step uses."""
+        return self.optimizer.learning_rate
 
     def set_learning_rate(self, learning_rate: float) -> None:
         """Change the learning rate from the next step on (checked against the declared limits)."""
         declared = {p.name: p for p in type(self.optimizer).params}["learning_rate"]
-        self.learning_rate = declared.validate(learning_rate, self.file,
-                                               "training.optimizer.learning_rate")
-        self.optimizer.learning_rate = self.learning_rate
+        self.optimizer.learning_rate = declared.validate(learning_rate, self.file,
+                                                         "training.optimizer.learning_rate")
 
     def resume(self) -> None:
         """Allow steps again after a divergence (e.g. with a lower learning rate)."""

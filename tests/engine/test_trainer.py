@@ -241,3 +241,36 @@ def test_one_step_matches_torch():
     for i, layer in enumerate(linears, 1):
         np.testing.assert_allclose(after[f"dense_{i}.weight"], layer.weight.detach().numpy().T,
                                    rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_batchnorm_dropout_network_in_both_dtypes(dtype):
+    raw = {"layerlab": 1, "name": "digits", "seed": 1,
+           "data": {"source": "digits", "test_fraction": 0.2},
+           "network": {"layers": [
+               {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same",
+                "activation": "relu"},
+               {"type": "batchnorm"}, {"type": "maxpool2d", "pool_size": 2},
+               {"type": "dropout", "rate": 0.2}, {"type": "flatten"},
+               {"type": "dense", "units": 10, "activation": "softmax"}]},
+           "training": {"loss": "categorical_crossentropy", "batch_size": 32,
+                        "optimizer": {"type": "adamw", "learning_rate": 0.01},
+                        "regularization": {"type": "l1", "rate": 0.0001}}}
+    project = parse_project(raw)
+    trainer = Trainer(project, prepare(project, dtype=dtype))
+    assert trainer.x_train.dtype == dtype and trainer.optimizer.flat.dtype == dtype
+    record = trainer.step(record=True)
+    assert record.activations["conv2d_1"].shape == (32, 4, 8, 8)
+    assert record.output_grads["maxpool2d_1"].shape == (32, 4, 4, 4)
+    assert set(record.preactivations) == {"conv2d_1", "dense_1"}
+    assert "batchnorm_1.gamma" in record.param_grads
+    trainer.fit(3)
+    assert trainer.history[-1]["test_accuracy"] > 0.8
+
+
+def test_trainer_prepares_the_project_itself():
+    raw = {"layerlab": 1, "name": "circle", "seed": 0,
+           "data": {"source": "circle", "samples": 100},
+           "network": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]}}
+    trainer = Trainer(parse_project(raw))
+    assert trainer.step().step == 1 and trainer.task == "classification"
