@@ -255,3 +255,11 @@ def imported_modules(tree: ast.Module) -> set[str]:
 def _import(path: Path):
     from engine.export import _import_path
     return _import_path(path)
+
+
+def test_every_registered_layer_and_activation_can_be_exported():
+    """A new layer type or activation must come with its export (this fails until it does)."""
+    from engine.export.plan import SUPPORTED_ACTIVATIONS, SUPPORTED_LAYERS
+    from engine.registry import ACTIVATIONS, LAYERS
+    assert set(LAYERS.names()) <= set(SUPPORTED_LAYERS)
+    assert set(ACTIVATIONS.names()) <= set(SUPPORTED_ACTIVATIONS)
