@@ -1,0 +1,148 @@
+"""A bounded-memory store of weight snapshots over a run: dense early, sparser later.
+
+Every ``add`` is kept (the newest snapshot is always there). When the store would exceed its cap,
+it drops interior snapshots one at a time, each time the one whose neighbours are closest
+together relative to its age: the score ``(next - previous) / (step + offset)``. Keeping that
+score even makes the gap between kept snapshots grow in proportion to ``step + offset``: every
+step is kept at the start, then roughly logarithmic spacing, so the fast early changes of a run
+stay visible while a long run still fits. The first snapshot (the starting weights) and the
+newest are never dropped while the cap allows them.
+
+The store is fed on the worker thread and read on the GUI thread, so every method takes a lock.
+Stored arrays are copies marked read-only; ``nearest`` hands them out without copying.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Mapping
+
+import numpy as np
+
+MEGABYTE = 1024 * 1024
+DEFAULT_CAP_MB = 64.0
+DEFAULT_OFFSET = 64.0     # steps: below about this age every step is worth keeping
+ENTRY_OVERHEAD = 256      # bytes of bookkeeping counted per snapshot (dict, ints)
+
+
+class SnapshotStore:
+    """Weights (name → array) by step, kept under ``cap_mb`` megabytes."""
+
+    def __init__(self, cap_mb: float = DEFAULT_CAP_MB, offset: float = DEFAULT_OFFSET) -> None:
+        if not cap_mb > 0:
+            raise ValueError("the snapshot cap must be a positive number of megabytes")
+        self.cap_bytes = int(cap_mb * MEGABYTE)
+        self.offset = float(offset)
+        self._lock = threading.Lock()
+        self._steps: list[int] = []
+        self._states: dict[int, dict[str, np.ndarray]] = {}
+        self._sizes: dict[int, int] = {}
+        self._total = 0
+
+    # ------------------------------------------------------------------------- writing
+    @property
+    def cap_mb(self) -> float:
+        """The cap in megabytes."""
+        return self.cap_bytes / MEGABYTE
+
+    def set_cap(self, cap_mb: float) -> None:
+        """Change the cap; thins the store at once when it no longer fits."""
+        if not cap_mb > 0:
+            raise ValueError("the snapshot cap must be a positive number of megabytes")
+        with self._lock:
+            self.cap_bytes = int(cap_mb * MEGABYTE)
+            self._shrink()
+
+    def add(self, step: int, state: Mapping[str, np.ndarray], copy: bool = True) -> bool:
+        """Keep the weights at ``step`` (copied unless ``copy=False``); False if none fit.
+
+        Steps must grow; adding a step already stored replaces it (e.g. after a hand edit),
+        and adding an earlier step first forgets every later snapshot (a reset or rewind).
+        """
+        step = int(step)
+        stored = {name: np.array(value, copy=copy) for name, value in state.items()}
+        for value in stored.values():
+            value.flags.writeable = False
+        size = sum(value.nbytes for value in stored.values()) + ENTRY_OVERHEAD
+        with self._lock:
+            while self._steps and self._steps[-1] >= step:
+                self._drop(len(self._steps) - 1)
+            if size > self.cap_bytes:
+                return False
+            self._steps.append(step)
+            self._states[step] = stored
+            self._sizes[step] = size
+            self._total += size
+            self._shrink()
+            return True
+
+    def clear(self) -> None:
+        """Forget every snapshot (a new run)."""
+        with self._lock:
+            self._steps.clear()
+            self._states.clear()
+            self._sizes.clear()
+            self._total = 0
+
+    def _drop(self, position: int) -> None:
+        step = self._steps.pop(position)
+        del self._states[step]
+        self._total -= self._sizes.pop(step)
+
+    def _shrink(self) -> None:
+        """Drop the most crowded interior snapshots until the store fits its cap."""
+        while self._total > self.cap_bytes:
+            if len(self._steps) <= 2:
+                self._drop(0)  # keep the newest alone when the first no longer fits beside it
+                continue
+            steps = np.asarray(self._steps, dtype=np.float64)
+            crowding = (steps[2:] - steps[:-2]) / (steps[1:-1] - steps[0] + self.offset)
+            self._drop(1 + int(np.argmin(crowding)))
+
+    # ------------------------------------------------------------------------- reading
+    def steps(self) -> list[int]:
+        """The stored steps, ascending."""
+        with self._lock:
+            return list(self._steps)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._steps)
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the stored arrays plus a small per-snapshot overhead."""
+        with self._lock:
+            return self._total
+
+    def get(self, step: int) -> dict[str, np.ndarray] | None:
+        """The snapshot taken exactly at ``step`` (read-only arrays), or None."""
+        with self._lock:
+            state = self._states.get(int(step))
+            return dict(state) if state is not None else None
+
+    def nearest(self, step: int) -> tuple[int, dict[str, np.ndarray]] | None:
+        """(stored step, state) closest to ``step`` (the earlier one on a tie); None if empty."""
+        with self._lock:
+            if not self._steps:
+                return None
+            steps = np.asarray(self._steps)
+            position = int(np.searchsorted(steps, step))
+            if position == len(steps) or (
+                    position > 0 and step - steps[position - 1] <= steps[position] - step):
+                position -= 1
+            found = int(steps[position])
+            return found, dict(self._states[found])
+
+    def at_or_before(self, step: int) -> tuple[int, dict[str, np.ndarray]] | None:
+        """(stored step, state) of the latest snapshot not after ``step``; None if there is none."""
+        with self._lock:
+            position = int(np.searchsorted(np.asarray(self._steps), step, side="right")) - 1
+            if position < 0:
+                return None
+            found = self._steps[position]
+            return found, dict(self._states[found])
+
+    def summary(self) -> str:
+        """One line for the UI: how many snapshots, memory used and the cap."""
+        with self._lock:
+            count, total, cap = len(self._steps), self._total, self.cap_bytes
+        return f"{count} snapshots · {total / MEGABYTE:.1f} of {cap / MEGABYTE:.0f} MB"
