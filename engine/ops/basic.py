@@ -134,6 +134,11 @@ class MatMul(Op):
         return grad_a, grad_b
 
 
+def _axis_option(axis):
+    """numpy wants an int or a tuple of ints; accept any sequence."""
+    return axis if axis is None or isinstance(axis, int) else tuple(axis)
+
+
 def _expand_reduced(grad: np.ndarray, shape: tuple, axis, keepdims: bool) -> np.ndarray:
     """Put reduced axes back as size 1 so ``grad`` broadcasts against ``shape``."""
     if axis is not None and not keepdims:
@@ -148,7 +153,7 @@ class Sum(Op):
     """Sum over ``axis`` (all axes when None)."""
 
     def __init__(self, axis=None, keepdims: bool = False) -> None:
-        self.axis, self.keepdims = axis, keepdims
+        self.axis, self.keepdims = _axis_option(axis), keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.shape = x.shape
@@ -165,7 +170,7 @@ class Mean(Op):
     """Mean over ``axis`` (all axes when None)."""
 
     def __init__(self, axis=None, keepdims: bool = False) -> None:
-        self.axis, self.keepdims = axis, keepdims
+        self.axis, self.keepdims = _axis_option(axis), keepdims
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.shape = x.shape
@@ -202,6 +207,8 @@ class Transpose(Op):
         self.axes = tuple(axes) if axes is not None else None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
+        if self.axes is not None:
+            self.axes = tuple(axis % x.ndim for axis in self.axes)  # argsort needs them >= 0
         return np.transpose(x, self.axes)
 
     def backward(self, grad: np.ndarray) -> tuple:

@@ -128,3 +128,11 @@ def test_deep_chain_does_not_recurse() -> None:
         y = y * 1.0
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+
+
+def test_reductions_accept_axis_lists_and_transpose_negative_axes() -> None:
+    x = Tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    total = x.sum(axis=[0, 2])
+    np.testing.assert_array_equal(total.data, np.arange(24.0).reshape(2, 3, 4).sum(axis=(0, 2)))
+    (total.sum() + x.mean(axis=[1]).sum() + basic.transpose(x, (-1, 0, 1)).sum()).backward()
+    np.testing.assert_allclose(x.grad, np.full((2, 3, 4), 2.0 + 1.0 / 3.0))
