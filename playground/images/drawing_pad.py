@@ -39,10 +39,14 @@ class DrawingCanvas(QWidget):
         self.stroke_width = DEFAULT_STROKE
         self.picture = QImage(size, size, QImage.Format.Format_Grayscale8)
         self._last: QPointF | None = None
+        # An opened file is classified from its own pixels (as `layerlab predict` does) until
+        # the person draws on it; the paper only shows a fitted copy.
+        self.original: np.ndarray | None = None
         self.clear()
 
     def clear(self) -> None:
         """Blank paper."""
+        self.original = None
         self.picture.fill(QColor(255, 255, 255))
         self.update()
         self.changed.emit()
@@ -56,6 +60,7 @@ class DrawingCanvas(QWidget):
                             Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin))
         painter.drawLine(start, end)
         painter.end()
+        self.original = None
         self.update()
         self.changed.emit()
 
@@ -70,11 +75,14 @@ class DrawingCanvas(QWidget):
         painter.drawPixmap((self.picture.width() - scaled.width()) // 2,
                            (self.picture.height() - scaled.height()) // 2, scaled)
         painter.end()
+        self.original = np.array(image, dtype=np.float32)
         self.update()
         self.changed.emit()
 
     def to_array(self) -> np.ndarray:
-        """The paper as ``(H, W)`` float32 in [0, 1] (1 is white)."""
+        """The paper as ``(H, W)`` float32 in [0, 1] (1 is white), or the opened image."""
+        if self.original is not None:
+            return self.original
         width, height = self.picture.width(), self.picture.height()
         raw = np.frombuffer(self.picture.constBits(), dtype=np.uint8,
                             count=self.picture.bytesPerLine() * height)
