@@ -39,6 +39,7 @@ class StepRecord:
     activations: dict[str, np.ndarray] = field(default_factory=dict)     # layer outputs
     preactivations: dict[str, np.ndarray] = field(default_factory=dict)  # before the activation
     output_grads: dict[str, np.ndarray] = field(default_factory=dict)    # d loss / d layer output
+    preactivation_grads: dict[str, np.ndarray] = field(default_factory=dict)  # d loss / d pre
     param_grads: dict[str, np.ndarray] = field(default_factory=dict)     # incl. regularization
     updates: dict[str, np.ndarray] = field(default_factory=dict)         # Δw applied by the step
     optimizer_state: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)

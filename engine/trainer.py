@@ -167,6 +167,8 @@ class Trainer:
         if not math.isfinite(total):
             return self._diverge(start, indices, total, data_loss, penalty, accuracy,
                                  saved_buffers, restore_weights=False)
+        if record:
+            self._retain_preactivation_grads()
         optimizer.zero_grad()
         loss.backward()
         optimizer.gather_grads()
@@ -212,15 +214,37 @@ class Trainer:
             if layer_id not in self.model.layers:  # the model input is in result.inputs
                 continue
             result.activations[layer_id] = tensor.data.copy()
-            result.output_grads[layer_id] = (tensor.grad.copy() if tensor.grad is not None
-                                             else np.zeros_like(tensor.data))
-            pre = getattr(self.model.layers.get(layer_id), "preactivation", None)
+            result.output_grads[layer_id] = self._output_grad(layer_id, tensor, y_batch)
+            pre = getattr(self.model.layers[layer_id], "preactivation", None)
             if pre is not None:
                 result.preactivations[layer_id] = pre.data.copy()
+                result.preactivation_grads[layer_id] = (
+                    pre.grad.copy() if pre.grad is not None else np.zeros_like(pre.data))
         for name in self.optimizer.names:
             result.param_grads[name] = self.optimizer.grad_for(name).copy()
             result.optimizer_state[name] = self.optimizer.state_for(name)
         result.updates = {name: delta.copy() for name, delta in self.optimizer.last_update.items()}
+
+    def _retain_preactivation_grads(self) -> None:
+        """Ask backward to keep each layer's pre-activation gradient (recorded steps only)."""
+        for layer in self.model.layers.values():
+            pre = getattr(layer, "preactivation", None)
+            if pre is not None:
+                pre.retain_grad()
+
+    def _output_grad(self, layer_id: str, tensor: Tensor, y_batch: np.ndarray) -> np.ndarray:
+        """d loss / d layer output, a copy.
+
+        The fused sigmoid/softmax losses differentiate the logits and skip the network's output
+        tensor, so its gradient is taken here through the loss's probability path instead.
+        """
+        if tensor.grad is not None:
+            return tensor.grad.copy()
+        if layer_id != self.model.output_id:
+            return np.zeros_like(tensor.data)  # a layer the loss does not depend on
+        leaf = Tensor(tensor.data.copy(), requires_grad=True)
+        self.loss_fn(leaf, y_batch).backward()
+        return leaf.grad if leaf.grad is not None else np.zeros_like(tensor.data)
 
     def _diverge(self, start: float, indices: np.ndarray, total: float, data_loss: float,
                  penalty: float, accuracy: float | None, saved_buffers: list[np.ndarray],

@@ -140,6 +140,15 @@ def test_record_contents():
         np.testing.assert_allclose(record.updates[name], value - before[name], atol=1e-7)
         assert record.param_grads[name].shape == value.shape
     assert set(record.optimizer_state["dense_1.weight"]) == {"m", "v"}
+    # Backprop's deltas: through the fused sigmoid + BCE and through tanh.
+    p, y = record.output[:, 0].astype(np.float64), record.targets
+    np.testing.assert_allclose(record.preactivation_grads["dense_3"][:, 0], (p - y) / 10,
+                               rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(record.output_grads["dense_3"][:, 0],
+                               (p - y) / (p * (1 - p)) / 10, rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(record.preactivation_grads["dense_1"],
+                               record.output_grads["dense_1"]
+                               * (1 - record.activations["dense_1"] ** 2), rtol=1e-4, atol=1e-7)
     # Records are copies: later steps leave them alone.
     kept = record.activations["dense_2"].copy()
     trainer.step()
