@@ -44,7 +44,8 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray, n_classes: int) 
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
     predicted = np.asarray(predicted, dtype=np.int64).reshape(-1)
     if labels.shape != predicted.shape:
-        raise ValueError(f"labels {labels.shape} and predictions {predicted.shape} differ in length")
+        raise ValueError(f"labels {labels.shape} and predictions {predicted.shape} "
+                         "differ in length")
     for array, what in ((labels, "labels"), (predicted, "predictions")):
         if array.size and (array.min() < 0 or array.max() >= n_classes):
             raise ValueError(f"{what} must lie in 0..{n_classes - 1}")

@@ -9,8 +9,8 @@ All update rules follow ``torch.optim`` exactly (single parameter group, default
 
 - sgd:     ``b = momentum·b + g``; ``g' = g + momentum·b`` if nesterov else ``b``;
            ``p -= lr·g'`` (plain ``p -= lr·g`` when momentum is 0).
-- rmsprop: ``v = rho·v + (1-rho)·g²``; ``p -= lr·g / (√v + ε)`` (``rho`` is PyTorch's ``alpha``;
-           Keras puts ε inside the square root, PyTorch outside, as here).
+- rmsprop: ``v = rho·v + (1-rho)·g²``; ``p -= lr·g / (√v + ε)`` (``rho`` is PyTorch's
+           ``alpha``; Keras puts ε inside the square root, PyTorch outside, as here).
 - adam:    ``m = β1·m + (1-β1)·g``; ``v = β2·v + (1-β2)·g²``;
            ``p -= lr/(1-β1ᵗ) · m / (√v/√(1-β2ᵗ) + ε)``.
 - adamw:   ``p -= lr·weight_decay·p`` (decoupled, on every parameter like PyTorch), then adam.
@@ -64,7 +64,8 @@ class Optimizer:
         # Regularized weights go first so a regularizer works on one contiguous slice.
         ordered = sorted(named, key=lambda item: not is_regularized(item[0]))
         dtypes = {p.data.dtype for _, p in ordered}
-        self.dtype = np.dtype(np.float64) if np.dtype(np.float64) in dtypes else np.dtype(np.float32)
+        wide = np.dtype(np.float64) in dtypes
+        self.dtype = np.dtype(np.float64) if wide else np.dtype(np.float32)
         self.size = sum(p.data.size for _, p in ordered)
         rows = 3 + len(self.state_names)  # parameters, gradients, scratch, moments
         self.buffer = np.zeros((rows, self.size), dtype=self.dtype)
@@ -173,8 +174,8 @@ class SGD(Optimizer):
 
     def _check(self, file: str | None, where: str) -> None:
         if self.settings["nesterov"] and self.settings["momentum"] <= 0.0:
-            raise ProjectError(file, f"{where}.nesterov",
-                               "Nesterov momentum needs a momentum > 0; set momentum or turn it off")
+            raise ProjectError(file, f"{where}.nesterov", "Nesterov momentum needs a momentum "
+                               "> 0; set momentum or turn nesterov off")
 
     def _update(self, params: np.ndarray, grads: np.ndarray, delta: np.ndarray) -> None:
         momentum = self.settings["momentum"]

@@ -71,12 +71,17 @@ def layerlab_run(trainer: Trainer, steps: int, per: str):
 
 # ------------------------------------------------------------------------------ torch
 def torch_run(model, loss_fn, optimizer, x: np.ndarray, y: np.ndarray, batch_size: int,
-              steps: int, per: str):
-    """The same loop in PyTorch: shuffled mini-batches, forward, loss, backward, step."""
+              steps: int, per: str, threads: int = 2):
+    """The same loop in PyTorch: shuffled mini-batches, forward, loss, backward, step.
+
+    ``threads`` is set before every chunk: with other work on the machine, two OpenMP threads
+    can make tiny ops far slower than one, so the tiny net is measured both ways.
+    """
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     generator = torch.Generator().manual_seed(0)
 
     def run():
+        torch.set_num_threads(threads)
         order = torch.randperm(len(xt), generator=generator)
         start = time.perf_counter()
         for i in range(steps):
@@ -199,7 +204,7 @@ def bench_mlp(folder: Path, steps: int, rounds: int, rows: list) -> None:
                   "numpy": numpy_mlp_run([784, 256, 128, 10], "relu", flat, y, 128, steps,
                                          "adam", "samples")}
     if torch is not None:
-        for label, options in (("torch Adam", {}), ("torch Adam fused", {"fused": True})):
+        for label, options in (("torch Adam 2t", {}), ("torch Adam fused 2t", {"fused": True})):
             net = mlp_torch([784, 256, 128, 10], torch.nn.ReLU)
             opt = torch.optim.Adam(net.parameters(), lr=0.001, **options)
             contenders[label] = torch_run(net, torch.nn.CrossEntropyLoss(), opt, flat, y, 128,
@@ -229,14 +234,14 @@ def bench_tiny(steps: int, rounds: int, rows: list) -> None:
         contenders = {"LayerLab": layerlab_run(trainer, steps, "steps"),
                       "numpy": numpy_mlp_run([2, 8, 8, 8, 1], "tanh", x, y, 10, steps, name,
                                              "steps")}
-        if torch is not None:
+        for threads in (1, 2) if torch is not None else ():
             net = mlp_torch([2, 8, 8, 8, 1], torch.nn.Tanh)
             opt = (torch.optim.Adam(net.parameters(), lr=0.001) if name == "adam"
                    else torch.optim.SGD(net.parameters(), lr=0.01))
             bce = torch.nn.BCEWithLogitsLoss()
-            contenders[f"torch {name}"] = torch_run(
+            contenders[f"torch {name} {threads}t"] = torch_run(
                 net, lambda out, target: bce(out[:, 0], target), opt, x, y.astype(np.float32),
-                10, steps, "steps")
+                10, steps, "steps", threads)
         record(rows, f"2-8-8-8-1 tanh {name} b10", "steps/s", contenders, rounds)
 
 
@@ -260,7 +265,7 @@ def bench_cnn(folder: Path, steps: int, rounds: int, rows: list) -> None:
             torch.nn.Conv2d(8, 16, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
             torch.nn.Flatten(), torch.nn.Linear(16 * 5 * 5, 10))
         opt = torch.optim.Adam(net.parameters(), lr=0.001)
-        contenders["torch Adam"] = torch_run(net, torch.nn.CrossEntropyLoss(), opt, x, y, 64,
+        contenders["torch Adam 2t"] = torch_run(net, torch.nn.CrossEntropyLoss(), opt, x, y, 64,
                                              steps, "samples")
     record(rows, "CNN conv8-pool-conv16-pool-dense10 b64", "samples/s", contenders, rounds)
 
@@ -299,7 +304,8 @@ def main() -> None:
         bench_cnn(folder, int(20 * scale), rounds, rows)
     print(f"\n{'scenario':42} {'unit':10} {'LayerLab':>10}  reference: rate (LayerLab/ref)")
     for name, unit, ours, refs in rows:
-        shown = ", ".join(f"{label} {rate:,.0f} ({ours / rate:.2f}x)" for label, rate in refs.items())
+        shown = ", ".join(f"{label} {rate:,.0f} ({ours / rate:.2f}x)"
+                          for label, rate in refs.items())
         print(f"{name:42} {unit:10} {ours:>10,.0f}  {shown}")
 
 

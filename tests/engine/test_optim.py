@@ -182,7 +182,8 @@ TORCH_CASES = [
     ({"type": "sgd", "learning_rate": 0.05, "momentum": 0.9, "nesterov": True}, "SGD",
      {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
     ({"type": "rmsprop", "learning_rate": 0.01, "rho": 0.9}, "RMSprop", {"lr": 0.01, "alpha": 0.9}),
-    ({"type": "adam", "learning_rate": 0.01, "beta1": 0.8}, "Adam", {"lr": 0.01, "betas": (0.8, 0.999)}),
+    ({"type": "adam", "learning_rate": 0.01, "beta1": 0.8}, "Adam",
+     {"lr": 0.01, "betas": (0.8, 0.999)}),
     ({"type": "adamw", "learning_rate": 0.01, "weight_decay": 0.1}, "AdamW",
      {"lr": 0.01, "weight_decay": 0.1}),
 ]
