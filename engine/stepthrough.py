@@ -186,6 +186,7 @@ class Panel:
     values: np.ndarray
     tile: str = "channels"
     symmetric: bool = False          # signed quantity: colour map centred on zero
+    axes: str = ""                   # what the image's rows and columns are, for people
 
     @cached_property
     def image(self) -> np.ndarray:
@@ -255,6 +256,29 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "×".join(str(n) for n in shape)
 
 
+def _batch_panel(name: str, values: np.ndarray, columns: str = "units", tile: str = "channels",
+                 symmetric: bool = False) -> Panel:
+    """A panel of a per-sample array ``(N, ...)`` with its layout described."""
+    ndim = np.ndim(values)
+    if ndim == 1:
+        axes = "one value per sample"
+    elif ndim == 2:
+        axes = f"rows: samples · columns: {columns}"
+    elif tile == "samples":
+        axes = f"the first {min(len(values), MAX_TILES)} samples"
+    else:
+        axes = "the first sample's feature maps" if ndim == 4 else "the first sample"
+    return Panel(name, values, tile=tile, symmetric=symmetric, axes=axes)
+
+
+def _param_panel(name: str, values: np.ndarray, symmetric: bool = True) -> Panel:
+    """A panel of a parameter-shaped array (weights, biases, their gradients or moments)."""
+    ndim = np.ndim(values)
+    axes = {0: "", 1: "one value per unit", 2: "rows: inputs · columns: units"}.get(
+        ndim, "one tile per filter (input channels averaged)")
+    return Panel(name, values, tile="filters", symmetric=symmetric, axes=axes)
+
+
 def _param_label(name: str) -> str:
     return name.split(".", 1)[1] if "." in name else name
 
@@ -284,7 +308,8 @@ def build_stages(capture: StepCapture) -> list[Stage]:
         f"Step {record.step}, epoch {record.epoch + 1}: the mini-batch as the network sees it "
         f"(after feature transforms and standardisation), input shape "
         f"{_shape_text(record.inputs.shape)}.",
-        [Panel("inputs", record.inputs, tile="samples" if image_input else "channels")],
+        [_batch_panel("inputs", record.inputs, "features",
+                      tile="samples" if image_input else "channels")],
         batch_indices=record.batch_indices, points=points, labels=record.targets)
 
     for info in capture.layers:
@@ -292,8 +317,9 @@ def build_stages(capture: StepCapture) -> list[Stage]:
         pre = record.preactivations.get(info.layer_id)
         shows_pre = pre is not None and info.activation not in (None, "linear")
         if shows_pre:
-            panels.append(Panel("pre-activation z", pre))
-        panels.append(Panel("output a" if shows_pre else "output", record.activations[info.layer_id]))
+            panels.append(_batch_panel("pre-activation z", pre))
+        panels.append(_batch_panel("output a" if shows_pre else "output",
+                                   record.activations[info.layer_id]))
         add("forward", info.layer_id, f"Forward: {info.layer_id}",
             f"{info.layer_id} ({info.type_name}): {_formula(info)}; output "
             f"{_shape_text(record.activations[info.layer_id].shape)}.", panels)
@@ -302,16 +328,18 @@ def build_stages(capture: StepCapture) -> list[Stage]:
     add("loss", None, f"Loss: {record.loss:.4g}",
         f"{capture.loss_name}: mean over the batch {mean:.4g}, plus regularization "
         f"{record.penalty:.4g} = {record.loss:.4g}. The bars show each sample's loss.",
-        [Panel("network output", record.output), Panel("loss per sample", capture.sample_loss)],
+        [_batch_panel("network output", record.output, "outputs"),
+         _batch_panel("loss per sample", capture.sample_loss)],
         per_sample=capture.sample_loss)
 
     for info in reversed(capture.layers):
-        panels = [Panel("∂L/∂output", capture.output_grads[info.layer_id], symmetric=True)]
+        panels = [_batch_panel("∂L/∂output", capture.output_grads[info.layer_id],
+                               symmetric=True)]
         if info.layer_id in capture.preactivation_grads and info.activation != "linear":
-            panels.append(Panel("∂L/∂z", capture.preactivation_grads[info.layer_id],
-                                symmetric=True))
-        panels += [Panel(f"∂L/∂{_param_label(name)}", record.param_grads[name], tile="filters",
-                         symmetric=True) for name in info.param_names]
+            panels.append(_batch_panel("∂L/∂z", capture.preactivation_grads[info.layer_id],
+                                       symmetric=True))
+        panels += [_param_panel(f"∂L/∂{_param_label(name)}", record.param_grads[name])
+                   for name in info.param_names]
         add("backward", info.layer_id, f"Backward: {info.layer_id}",
             f"Gradient of the loss with respect to {info.layer_id}'s output"
             + (" and parameters" if info.param_names else "")
@@ -324,10 +352,10 @@ def build_stages(capture: StepCapture) -> list[Stage]:
         ratios = []
         for name in info.param_names:
             delta = record.updates[name]
-            panels.append(Panel(f"Δ{_param_label(name)}", delta, tile="filters", symmetric=True))
+            panels.append(_param_panel(f"Δ{_param_label(name)}", delta))
             for moment, values in shown_moments(capture, name).items():
-                panels.append(Panel(f"{moment} ({_param_label(name)})", values, tile="filters",
-                                    symmetric=moment not in ("v", "square_avg")))
+                panels.append(_param_panel(f"{moment} ({_param_label(name)})", values,
+                                           symmetric=moment not in ("v", "square_avg")))
             weight_norm = float(np.linalg.norm(capture.weights_before[name]))
             if weight_norm > 0:
                 ratios.append(f"‖Δ{_param_label(name)}‖/‖{_param_label(name)}‖ = "

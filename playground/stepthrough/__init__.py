@@ -1,0 +1,1 @@
+"""Step-through training views: stages of one step, diagnostics, neuron maths, replay timeline."""

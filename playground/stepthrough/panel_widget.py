@@ -1,0 +1,88 @@
+"""One stage panel: a heatmap of an array with its histogram and summary numbers, updated in place."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from engine.stepthrough import Panel
+
+SIGNED_MAP = "CET-D1"      # diverging blue-white-red: zero stays white
+UNSIGNED_MAP = "viridis"
+
+
+def image_levels(image: np.ndarray, symmetric: bool) -> tuple[float, float]:
+    """Colour levels for an image: ±max|v| for signed data, else min..max (never empty)."""
+    finite = image[np.isfinite(image)]
+    if finite.size == 0:
+        return -1.0, 1.0
+    if symmetric:
+        peak = float(np.abs(finite).max()) or 1.0
+        return -peak, peak
+    low, high = float(finite.min()), float(finite.max())
+    return (low, high) if high > low else (low - 0.5, high + 0.5)
+
+
+class PanelWidget(QWidget):
+    """Heatmap (rows as the engine lays them out) over a histogram of the same values."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold")
+        self.stats = QLabel()
+        self.stats.setStyleSheet("color: #555")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.graphics.setFocusPolicy(Qt.NoFocus)
+        self.graphics.setMinimumSize(160, 180)
+        self.graphics.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.view = self.graphics.addViewBox(row=0, col=0)
+        self.view.invertY(True)
+        self.view.setMouseEnabled(False, False)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view.addItem(self.image_item)
+        self.colour_bar = pg.ColorBarItem(colorMap=pg.colormap.get(UNSIGNED_MAP), interactive=False,
+                                          width=12)
+        self.colour_bar.setImageItem(self.image_item)
+        # A fixed axis width: otherwise labels such as 0.0004 do not fit and are dropped.
+        self.colour_bar.getAxis("right").setWidth(56)
+        self.graphics.addItem(self.colour_bar, row=0, col=1)
+        self.histogram_plot = self.graphics.addPlot(row=1, col=0, colspan=2)
+        self.histogram_plot.setMaximumHeight(90)
+        self.histogram_plot.setMouseEnabled(False, False)
+        self.histogram_plot.hideButtons()
+        self.histogram_plot.getAxis("left").setStyle(showValues=False)
+        self.histogram_curve = self.histogram_plot.plot(
+            [0.0, 1.0], [0.0], stepMode="center", fillLevel=0, brush=(70, 110, 190, 150),
+            pen=pg.mkPen((40, 70, 150), width=1))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(1)
+        layout.addWidget(self.title)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.stats)
+        self._symmetric: bool | None = None
+
+    def show_panel(self, panel: Panel) -> None:
+        """Draw ``panel``: its image, histogram, title with shape and the summary numbers."""
+        image = panel.image
+        shape = "×".join(str(n) for n in panel.shape) or "scalar"
+        layout = f"; {panel.axes}" if panel.axes else ""
+        self.title.setText(f"{panel.name}  <span style='font-weight: normal; color: #666'>"
+                           f"({shape}{layout})</span>")
+        if self._symmetric != panel.symmetric:
+            self.colour_bar.setColorMap(pg.colormap.get(SIGNED_MAP if panel.symmetric
+                                                        else UNSIGNED_MAP))
+            self._symmetric = panel.symmetric
+        levels = image_levels(image, panel.symmetric)
+        self.image_item.setImage(np.nan_to_num(image, nan=levels[0]), autoLevels=False)
+        self.colour_bar.setLevels(levels)
+        self.view.setRange(xRange=(0, image.shape[1]), yRange=(0, image.shape[0]), padding=0.02)
+        counts, edges = panel.histogram
+        self.histogram_curve.setData(edges, counts)
+        stats = panel.stats
+        self.stats.setText(f"mean {stats['mean']:.3g} · std {stats['std']:.3g} · "
+                           f"min {stats['min']:.3g} · max {stats['max']:.3g} · "
+                           f"‖·‖ {stats['norm']:.3g}")

@@ -1,0 +1,216 @@
+"""Walk through one recorded training step stage by stage (batch, forward, loss, backward, update).
+
+Left/Right or PageUp/PageDown move between stages, Home/End jump to the ends. Each stage shows
+its arrays as heatmaps with histograms; the loss stage adds one bar per sample and the batch stage
+of a 2-D data set a scatter of its points. Showing a stage emits ``layerHighlighted`` with the
+layer's id ("" for the batch and loss stages) so the network canvas can highlight it, and the
+batch stage emits ``batchShown`` with the training-set rows so the data plot can mark them.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from engine.stepthrough import Stage
+from playground.stepthrough.panel_widget import PanelWidget
+
+COLUMNS = 3
+CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
+                 (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
+                 (188, 189, 34), (23, 190, 207)]
+
+
+class StageView(QWidget):
+    """Shows the stages of a recorded step one at a time, navigated with the keyboard."""
+
+    layerHighlighted = Signal(str)
+    stageChanged = Signal(int)
+    batchShown = Signal(object)       # np.ndarray of training-set row indices
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("stageView")
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.stages: list[Stage] = []
+        self.current_index = -1
+
+        self.previous_button = QPushButton("◀ Previous")
+        self.next_button = QPushButton("Next ▶")
+        self.stage_list = QComboBox()
+        self.stage_list.setObjectName("stageList")
+        self.position = QLabel()
+        for widget in (self.previous_button, self.next_button, self.stage_list):
+            widget.setFocusPolicy(Qt.NoFocus)  # the arrow keys belong to the view
+        self.previous_button.clicked.connect(self.previous_stage)
+        self.next_button.clicked.connect(self.next_stage)
+        self.stage_list.activated.connect(self.show_stage)
+        navigation = QHBoxLayout()
+        navigation.addWidget(self.previous_button)
+        navigation.addWidget(self.stage_list, 1)
+        navigation.addWidget(self.position)
+        navigation.addWidget(self.next_button)
+
+        self.title = QLabel("No step recorded yet")
+        self.title.setStyleSheet("font-size: 15px; font-weight: bold")
+        self.caption = QLabel("Press Step to train one mini-batch and see it here.")
+        self.caption.setWordWrap(True)
+
+        self.extra_plot = pg.PlotWidget(background="w")
+        self.extra_plot.setFocusPolicy(Qt.NoFocus)
+        self.extra_plot.setMinimumHeight(180)
+        self.extra_plot.setMouseEnabled(False, False)
+        self.extra_plot.hideButtons()
+        self.loss_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=(214, 39, 40, 180))
+        self.batch_points = pg.ScatterPlotItem(size=9, pen=pg.mkPen("k", width=0.5))
+        self.extra_plot.addItem(self.loss_bars)
+        self.extra_plot.addItem(self.batch_points)
+        self.extra_plot.hide()
+
+        self.panel_grid = QGridLayout()
+        self.panel_grid.setSpacing(4)
+        self.panels: list[PanelWidget] = []
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(navigation)
+        layout.addWidget(self.title)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.extra_plot)
+        layout.addLayout(self.panel_grid, 1)
+        self._update_navigation()
+
+    # ------------------------------------------------------------------------- input
+    def set_stages(self, stages: list[Stage], keep_position: bool = True) -> None:
+        """Show a new step's stages; stay on the same kind of stage and layer when possible."""
+        previous = self.current_stage
+        self.stages = list(stages)
+        self.stage_list.blockSignals(True)
+        self.stage_list.clear()
+        for stage in self.stages:
+            self.stage_list.addItem(f"{stage.index + 1}. {stage.title}")
+        self.stage_list.blockSignals(False)
+        target = 0
+        if keep_position and previous is not None:
+            for stage in self.stages:
+                if stage.kind == previous.kind and stage.layer_id == previous.layer_id:
+                    target = stage.index
+                    break
+        self.current_index = -1
+        if self.stages:
+            self.show_stage(target)
+        else:
+            self.title.setText("Nothing recorded for this step")
+            self.caption.setText("Training diverged, so the step was not applied. Lower the "
+                                 "learning rate and reset.")
+            for panel in self.panels:
+                panel.hide()
+            self.extra_plot.hide()
+            self._update_navigation()
+
+    @property
+    def current_stage(self) -> Stage | None:
+        """The stage on screen (None before any step)."""
+        if 0 <= self.current_index < len(self.stages):
+            return self.stages[self.current_index]
+        return None
+
+    # -------------------------------------------------------------------- navigation
+    @Slot()
+    def next_stage(self) -> None:
+        """Show the following stage (stays on the last)."""
+        if self.stages:
+            self.show_stage(min(self.current_index + 1, len(self.stages) - 1))
+
+    @Slot()
+    def previous_stage(self) -> None:
+        """Show the preceding stage (stays on the first)."""
+        if self.stages:
+            self.show_stage(max(self.current_index - 1, 0))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Left/PageUp back, Right/PageDown on, Home/End to the ends."""
+        key = event.key()
+        if key in (Qt.Key_Right, Qt.Key_PageDown):
+            self.next_stage()
+        elif key in (Qt.Key_Left, Qt.Key_PageUp):
+            self.previous_stage()
+        elif key == Qt.Key_Home and self.stages:
+            self.show_stage(0)
+        elif key == Qt.Key_End and self.stages:
+            self.show_stage(len(self.stages) - 1)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    @Slot(int)
+    def show_stage(self, index: int) -> None:
+        """Draw stage ``index`` and tell the canvas which layer it is about."""
+        if not 0 <= index < len(self.stages) or index == self.current_index:
+            return
+        self.current_index = index
+        stage = self.stages[index]
+        self.title.setText(stage.title)
+        self.caption.setText(stage.caption)
+        self._show_panels(stage)
+        self._show_extra(stage)
+        self._update_navigation()
+        self.stageChanged.emit(index)
+        self.layerHighlighted.emit(stage.layer_id or "")
+        if stage.kind == "batch" and stage.batch_indices is not None:
+            self.batchShown.emit(np.array(stage.batch_indices))
+
+    def _update_navigation(self) -> None:
+        count = len(self.stages)
+        self.previous_button.setEnabled(count > 0 and self.current_index > 0)
+        self.next_button.setEnabled(count > 0 and self.current_index < count - 1)
+        self.position.setText(f"{self.current_index + 1} / {count}" if count else "")
+        if count:
+            self.stage_list.setCurrentIndex(self.current_index)
+
+    # ------------------------------------------------------------------------ drawing
+    def _show_panels(self, stage: Stage) -> None:
+        """Reuse panel widgets (created the first time they are needed), hide the spare ones."""
+        while len(self.panels) < len(stage.panels):
+            widget = PanelWidget()
+            position = len(self.panels)
+            self.panel_grid.addWidget(widget, position // COLUMNS, position % COLUMNS)
+            self.panels.append(widget)
+        for widget, panel in zip(self.panels, stage.panels):
+            widget.show_panel(panel)
+            widget.show()
+        for widget in self.panels[len(stage.panels):]:
+            widget.hide()
+
+    def _show_extra(self, stage: Stage) -> None:
+        """Per-sample loss bars, or the batch's 2-D points coloured by class."""
+        plot = self.extra_plot.getPlotItem()
+        if stage.kind == "loss" and stage.per_sample is not None:
+            values = np.nan_to_num(np.asarray(stage.per_sample, dtype=np.float64))
+            self.batch_points.setData([], [])
+            self.loss_bars.setOpts(x=np.arange(len(values)), height=values, width=0.8)
+            plot.setLabel("bottom", "sample in the batch")
+            plot.setLabel("left", "loss")
+            plot.setAspectLocked(False)
+            plot.enableAutoRange()
+            self.extra_plot.show()
+        elif stage.kind == "batch" and stage.points is not None and np.ndim(stage.points) == 2:
+            points = np.asarray(stage.points, dtype=np.float64)
+            labels = np.asarray(stage.labels)
+            self.loss_bars.setOpts(x=[], height=[])
+            if labels.ndim == 1 and labels.dtype.kind in "iu":
+                brushes = [pg.mkBrush(*CLASS_COLOURS[int(label) % len(CLASS_COLOURS)])
+                           for label in labels]
+            else:
+                brushes = [pg.mkBrush(120, 120, 120)] * len(points)
+            self.batch_points.setData(points[:, 0], points[:, 1], brush=brushes)
+            plot.setLabel("bottom", "x1")
+            plot.setLabel("left", "x2")
+            plot.setAspectLocked(True)
+            plot.enableAutoRange()
+            self.extra_plot.show()
+        else:
+            self.extra_plot.hide()
