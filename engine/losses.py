@@ -52,7 +52,8 @@ def _labels(target: np.ndarray) -> np.ndarray:
     return np.asarray(target).reshape(-1).astype(np.intp, copy=False)
 
 
-def _check_regression(name: str, task: str, output_shape: tuple, n_targets: int | None) -> str | None:
+def _check_regression(name: str, task: str, output_shape: tuple,
+                      n_targets: int | None) -> str | None:
     if task != "regression":
         return (f"{name} is a regression loss but the data is for classification; use "
                 f"binary_crossentropy (two classes, one sigmoid unit) or categorical_crossentropy "

@@ -5,7 +5,7 @@ from typing import ClassVar
 
 import numpy as np
 
-import engine.activations  # noqa: F401  (fills ACTIVATIONS: the activation choices below)
+from engine import activations as _activations  # noqa: F401  (fills ACTIVATIONS first)
 from engine.errors import ShapeError
 from engine.module import Module
 from engine.params import Param

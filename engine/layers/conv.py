@@ -32,12 +32,15 @@ class Conv2d(Layer):
     """2-D convolution: learned filters slide over the image, one output channel each."""
 
     params = (
-        Param("filters", "int", required=True, minimum=1, help="number of filters (output channels)"),
+        Param("filters", "int", required=True, minimum=1,
+              help="number of filters (output channels)"),
         Param("kernel_size", "int", default=3, minimum=1, maximum=15,
               help="height and width of each filter"),
-        Param("stride", "int", default=1, minimum=1, maximum=8, help="step between filter positions"),
+        Param("stride", "int", default=1, minimum=1, maximum=8,
+              help="step between filter positions"),
         Param("padding", "choice", default="valid", choices=("valid", "same"),
-              help="valid: no padding (output shrinks); same: zero-pad so output = ceil(input / stride)"),
+              help="valid: no padding (output shrinks); "
+                   "same: zero-pad so output = ceil(input / stride)"),
         activation_param(),
     )
 
@@ -84,4 +87,5 @@ class Conv2d(Layer):
         filters, ho, wo = self.output_shape
         k = int(self.config["kernel_size"])
         outputs = filters * ho * wo
-        return 2 * channels * k * k * outputs + outputs + activation_flops(self.activation, self.output_shape)
+        activated = activation_flops(self.activation, self.output_shape)
+        return 2 * channels * k * k * outputs + outputs + activated

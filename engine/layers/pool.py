@@ -18,7 +18,8 @@ class _Pool(Layer):
     """Shared settings and shape rules of the pooling layers."""
 
     params = (
-        Param("pool_size", "int", default=2, minimum=1, maximum=16, help="height and width of each window"),
+        Param("pool_size", "int", default=2, minimum=1, maximum=16,
+              help="height and width of each window"),
         Param("stride", "int", default=None, minimum=1, maximum=16, nullable=True,
               help="step between windows (null: the pool size, so windows do not overlap)"),
     )

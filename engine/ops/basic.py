@@ -124,7 +124,8 @@ class MatMul(Op):
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.ndim < 2 or b.ndim < 2:
-            raise ValueError(f"matmul needs arrays of at least 2 dimensions, got {a.shape} and {b.shape}")
+            raise ValueError(f"matmul needs arrays of at least 2 dimensions, "
+                             f"got {a.shape} and {b.shape}")
         self.a, self.b = a, b
         return a @ b
 

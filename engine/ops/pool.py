@@ -51,7 +51,8 @@ class MaxPool2d(Op):
         overlapping = s < k
         covered = not overlapping and x.shape[2] == ho * k and x.shape[3] == wo * k
         # Windows that tile x exactly write every element, so no zero fill is needed.
-        grad_x = np.empty_like(x, dtype=grad.dtype) if covered else np.zeros_like(x, dtype=grad.dtype)
+        allocate = np.empty_like if covered else np.zeros_like
+        grad_x = allocate(x, dtype=grad.dtype)
         unclaimed = np.ones(out.shape, dtype=bool)
         hit = np.empty(out.shape, dtype=bool)
         last = (k - 1, k - 1)
