@@ -45,7 +45,7 @@ class SoftmaxCrossEntropy(Op):
 
 
 class SigmoidBinaryCrossEntropy(Op):
-    """mean BCE of sigmoid(logits) against 0/1 labels, as max(z,0) - z*y + log(1 + e^-|z|)."""
+    """mean BCE of sigmoid(logits) against 0/1 labels, as log(1 + e^z) - z*y."""
 
     def __init__(self, labels: np.ndarray) -> None:
         self.labels = labels
@@ -53,7 +53,9 @@ class SigmoidBinaryCrossEntropy(Op):
     def forward(self, logits: np.ndarray) -> np.ndarray:
         y = self.labels.reshape(logits.shape).astype(logits.dtype, copy=False)
         self.y, self.logits = y, logits
-        losses = np.maximum(logits, 0) - logits * y + np.log1p(np.exp(-np.abs(logits)))
+        # logaddexp(0, z) = log(1 + e^z), evaluated stably in one ufunc.
+        losses = np.logaddexp(0, logits)
+        losses -= logits * y
         return _mean(losses)
 
     def backward(self, grad: np.ndarray) -> tuple:
