@@ -249,3 +249,33 @@ def test_catalog_fills_every_registry() -> None:
     assert {"l1", "l2"} <= set(REGULARIZERS.names())
     assert {"spiral", "digits"} <= set(SOURCES.names())
     assert len(LOSSES.names()) == 4 and len(ACTIVATIONS.names()) == 8
+
+
+def _channel_major(array: np.ndarray) -> np.ndarray:
+    """The same values stored channel-major, as a conv output is."""
+    return np.ascontiguousarray(array.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+
+
+@pytest.mark.parametrize("spec", [
+    {"type": "conv2d", "filters": 3, "kernel_size": 3, "padding": "same"},
+    {"type": "conv2d", "filters": 3, "kernel_size": 2, "stride": 2},
+    {"type": "maxpool2d"}, {"type": "maxpool2d", "pool_size": 3, "stride": 1},
+    {"type": "avgpool2d"}, {"type": "batchnorm"}, {"type": "flatten"},
+    {"type": "activation", "function": "gelu"}, {"type": "reshape", "shape": [2, 3, 12]},
+])
+def test_memory_layout_does_not_change_results(spec: dict) -> None:
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((3, 2, 6, 6))
+    results = []
+    for layout in (np.ascontiguousarray, _channel_major):
+        layer = build_layer(spec, [(2, 6, 6)], np.random.default_rng(1), np.float64)
+        x = Tensor(layout(data), requires_grad=True)
+        out = layer.forward(x)
+        grad = np.random.default_rng(2).standard_normal(out.shape)
+        out.backward(layout(grad) if grad.ndim == 4 else grad)
+        results.append((out.data, x.grad, [p.grad for p in layer.parameters()]))
+    (out_a, grad_a, params_a), (out_b, grad_b, params_b) = results
+    np.testing.assert_allclose(out_a, out_b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad_a, grad_b, rtol=1e-12, atol=1e-12)
+    for a, b in zip(params_a, params_b):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
