@@ -1,0 +1,142 @@
+"""Training health over time: per-layer gradient norms and update/weight ratios, dead and
+saturated units, and plain warnings.
+
+Feed it ``engine.diagnostics.Diagnostics`` objects (one per recorded step) with ``add`` from a
+GUI-thread timer; curves are created once per layer and updated in place with ``setData``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from engine.diagnostics import RULE_OF_THUMB, Diagnostics
+
+TABLE_COLUMNS = ("layer", "gradient norm", "update / weight", "dead relu", "saturated")
+
+
+def _positive(values: list[float]) -> np.ndarray:
+    """Values for a log axis: zero, negative or non-finite become gaps (NaN)."""
+    array = np.asarray(values, dtype=np.float64)
+    return np.where(np.isfinite(array) & (array > 0), array, np.nan)
+
+
+class DiagnosticsView(QWidget):
+    """Two log plots over steps (gradient norms; update ratios with the 1e-3 line) and a table."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("diagnosticsView")
+        self.grad_plot = self._make_plot("gradient norm ‖∂L/∂θ‖ per layer")
+        self.ratio_plot = self._make_plot("update / weight ratio ‖Δθ‖/‖θ‖ per layer")
+        self.ratio_plot.setXLink(self.grad_plot)
+        self.rule_line = pg.InfiniteLine(
+            pos=np.log10(RULE_OF_THUMB), angle=0, movable=False,
+            pen=pg.mkPen((200, 0, 0), width=1.5, style=Qt.DashLine),
+            label="1e-3 rule of thumb", labelOpts={"position": 0.08, "color": (200, 0, 0),
+                                                  "anchors": [(0, 1), (0, 1)]})
+        self.ratio_plot.addItem(self.rule_line)
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setMaximumHeight(150)
+        self.warnings = QLabel()
+        self.warnings.setObjectName("diagnosticsWarnings")
+        self.warnings.setWordWrap(True)
+        self.warnings.setTextFormat(Qt.RichText)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.grad_plot, 1)
+        layout.addWidget(self.ratio_plot, 1)
+        layout.addWidget(self.table)
+        layout.addWidget(self.warnings)
+        self.clear()
+
+    @staticmethod
+    def _make_plot(title: str) -> pg.PlotWidget:
+        plot = pg.PlotWidget(background="w", title=title)
+        plot.setLogMode(False, True)
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.setLabel("bottom", "step")
+        plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setClipToView(True)
+        return plot
+
+    def clear(self) -> None:
+        """Forget every step (a reset or a new project)."""
+        for plot in (self.grad_plot, self.ratio_plot):
+            for curve in list(getattr(self, "_curves", {}).get(id(plot), {}).values()):
+                plot.removeItem(curve)
+                plot.getPlotItem().legend.removeItem(curve)
+        self._curves: dict[int, dict[str, pg.PlotDataItem]] = {id(self.grad_plot): {},
+                                                                id(self.ratio_plot): {}}
+        self.steps: dict[str, list[int]] = {}
+        self.grad_norms: dict[str, list[float]] = {}
+        self.update_ratios: dict[str, list[float]] = {}
+        self.latest: Diagnostics | None = None
+        self.table.setRowCount(0)
+        self.warnings.setText("<i>No recorded steps yet.</i>")
+
+    def _curve(self, plot: pg.PlotWidget, layer_id: str) -> pg.PlotDataItem:
+        """The layer's curve on ``plot``, created (with the layer's colour) the first time."""
+        curves = self._curves[id(plot)]
+        if layer_id not in curves:
+            colour = pg.intColor(len(curves), hues=9, values=1, maxValue=200)
+            curves[layer_id] = plot.plot([], [], name=layer_id, pen=pg.mkPen(colour, width=1.5),
+                                         connect="finite")
+        return curves[layer_id]
+
+    def add(self, diagnostics: Diagnostics) -> None:
+        """Append one step's diagnostics and update the curves, table and warnings."""
+        self.latest = diagnostics
+        for layer_id, layer in diagnostics.layers.items():
+            if layer.grad_norm is None:
+                continue
+            self.steps.setdefault(layer_id, []).append(diagnostics.step)
+            self.grad_norms.setdefault(layer_id, []).append(layer.grad_norm)
+            self.update_ratios.setdefault(layer_id, []).append(
+                layer.update_ratio if layer.update_ratio is not None else np.nan)
+            steps = np.asarray(self.steps[layer_id], dtype=np.float64)
+            self._curve(self.grad_plot, layer_id).setData(
+                steps, _positive(self.grad_norms[layer_id]))
+            self._curve(self.ratio_plot, layer_id).setData(
+                steps, _positive(self.update_ratios[layer_id]))
+        self._fill_table(diagnostics)
+        self._show_warnings(diagnostics)
+
+    def _fill_table(self, diagnostics: Diagnostics) -> None:
+        self.table.setRowCount(len(diagnostics.layers))
+        for row, layer in enumerate(diagnostics.layers.values()):
+            cells = (layer.layer_id, _format(layer.grad_norm), _format(layer.update_ratio),
+                     _percent(layer.dead_fraction), _percent(layer.saturated_fraction))
+            for column, text in enumerate(cells):
+                item = self.table.item(row, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(row, column, item)
+                item.setText(text)
+
+    def _show_warnings(self, diagnostics: Diagnostics) -> None:
+        if diagnostics.warnings:
+            items = "".join(f"<li>{_escape(text)}</li>" for text in diagnostics.warnings)
+            self.warnings.setText(f"<b style='color: #b00'>Step {diagnostics.step}: "
+                                  f"warnings</b><ul style='margin: 0'>{items}</ul>")
+        else:
+            self.warnings.setText(f"<span style='color: #070'>Step {diagnostics.step}: "
+                                  f"no warnings.</span>")
+
+
+def _format(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3g}"
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
