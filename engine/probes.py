@@ -6,6 +6,7 @@ network inputs (already preprocessed) unless a function says otherwise.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -245,3 +246,45 @@ def image_probe(model, x_eval: np.ndarray, y_eval: np.ndarray | None, n_classes:
         count = min(len(x_eval), int(limit))
         confusion = evaluate_confusion(model, x_eval[:count], y_eval[:count], n_classes)
     return ImageProbe(filters=filters, feature_maps=maps, confusion=confusion)
+
+
+class ImageProber:
+    """Decides when the worker takes an ImageProbe, so the views cost training little.
+
+    Filters and feature maps are cheap and are taken every ``interval`` seconds. The
+    confusion matrix needs a forward pass over up to ``limit`` samples, so it is taken only
+    when the time since the last one is at least its measured cost divided by ``budget``
+    (0.1: at most ~10% of the wall time goes to it, whatever the model's size).
+    """
+
+    def __init__(self, interval: float = 0.1, budget: float = 0.1, limit: int = 1000) -> None:
+        self.interval = float(interval)
+        self.budget = float(budget)
+        self.limit = int(limit)
+        self._last_probe = -np.inf
+        self._last_confusion = -np.inf
+        self._confusion_cost = 0.0
+        self._confusion_wanted = True
+
+    def request_confusion(self) -> None:
+        """Take the confusion matrix at the next call (e.g. at the end of an epoch or a pause)."""
+        self._confusion_wanted = True
+
+    def maybe_probe(self, model, x_eval: np.ndarray, y_eval: np.ndarray | None,
+                    n_classes: int | None, sample: np.ndarray | None = None,
+                    now: float | None = None) -> ImageProbe | None:
+        """An ImageProbe when one is due (its ``confusion`` None unless that is due too)."""
+        now = time.perf_counter() if now is None else float(now)
+        if now - self._last_probe < self.interval:
+            return None
+        self._last_probe = now
+        confusion_due = self._confusion_wanted or (
+            now - self._last_confusion >= self._confusion_cost / max(self.budget, 1e-6))
+        start = time.perf_counter()
+        probe = image_probe(model, x_eval, y_eval if confusion_due else None, n_classes,
+                            sample=sample, limit=self.limit)
+        if confusion_due and probe.confusion is not None:
+            self._confusion_cost = time.perf_counter() - start
+            self._last_confusion = now + self._confusion_cost
+            self._confusion_wanted = False
+        return probe

@@ -149,3 +149,20 @@ def test_image_probe_bundles_everything(trained: Trainer) -> None:
     plain = image_probe(dense, np.zeros((3, 1, 4, 4)), np.array([0, 1, 0]), 2)
     assert plain.filters is None and plain.feature_maps == {}
     assert plain.confusion.matrix.sum() == 3
+
+
+def test_image_prober_throttles_and_budgets_the_confusion(trained: Trainer) -> None:
+    from engine.probes import ImageProber
+    args = (trained.model, trained.x_test, trained.y_test, 10, trained.x_test[0])
+    prober = ImageProber(interval=0.1, budget=1e-9, limit=100)
+    first = prober.maybe_probe(*args, now=0.0)
+    assert first.confusion is not None and first.confusion.matrix.sum() == 100
+    assert prober.maybe_probe(*args, now=0.05) is None  # too soon
+    cheap = prober.maybe_probe(*args, now=1.0)
+    assert cheap.confusion is None and cheap.filters.shape == (6, 3, 3)
+    assert set(cheap.feature_maps) == {"conv2d_1", "conv2d_2"}
+    prober.request_confusion()
+    assert prober.maybe_probe(*args, now=2.0).confusion is not None
+    generous = ImageProber(interval=0.1, budget=1.0, limit=100)
+    assert generous.maybe_probe(*args, now=0.0).confusion is not None
+    assert generous.maybe_probe(*args, now=5.0).confusion is not None  # cost << 5 s
