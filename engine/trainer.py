@@ -94,6 +94,7 @@ class Trainer:
         """Back to step 0: no history, timers at zero, the shuffling generator re-seeded."""
         self.steps = 0
         self.epoch = 0
+        self.samples_seen = 0
         self.history: list[dict] = []
         self.last_evaluation: dict | None = None
         self.training_seconds = 0.0
@@ -132,6 +133,11 @@ class Trainer:
     def resume(self) -> None:
         """Allow steps again after a divergence (e.g. with a lower learning rate)."""
         self.diverged = False
+
+    @property
+    def samples_per_second(self) -> float:
+        """Training samples per second spent in steps (evaluation and pauses excluded)."""
+        return self.samples_seen / self.training_seconds if self.training_seconds else 0.0
 
     @property
     def active_seconds(self) -> float:
@@ -184,6 +190,7 @@ class Trainer:
                                  saved_buffers, restore_weights=True)
 
         self.steps += 1
+        self.samples_seen += len(indices)
         if self.steps % self.snapshot_every == 0:
             np.copyto(self._snapshot[0], optimizer.buffer)
             self._snapshot = (self._snapshot[0], optimizer.step_count)

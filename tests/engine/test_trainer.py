@@ -77,6 +77,8 @@ def test_learns_xor_and_keeps_history_rows():
     assert history[-1]["step"] == 30 * trainer.steps_per_epoch
     assert history[-1]["seconds"] >= history[0]["seconds"] > 0
     assert 0 < trainer.training_seconds <= trainer.active_seconds
+    assert trainer.samples_seen == 30 * 150
+    assert trainer.samples_per_second == pytest.approx(4500 / trainer.training_seconds)
 
 
 def test_fit_calls_back_and_stops_on_request():
