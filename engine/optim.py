@@ -250,10 +250,11 @@ class Adam(Optimizer):
         delta -= v
         delta *= 1.0 - beta2
         v += delta
-        step_size = self.learning_rate / (1.0 - beta1 ** t)
+        # lr/c1 · m / (√v/√c2 + ε) = (lr·√c2/c1) · m / (√v + ε·√c2): one pass fewer.
+        root_c2 = math.sqrt(1.0 - beta2 ** t)
+        step_size = self.learning_rate * root_c2 / (1.0 - beta1 ** t)
         np.sqrt(v, out=delta)
-        delta *= 1.0 / math.sqrt(1.0 - beta2 ** t)
-        delta += self.settings["epsilon"]
+        delta += self.settings["epsilon"] * root_c2
         np.divide(m, delta, out=delta)
         delta *= -step_size
         before = self._decay(params)
