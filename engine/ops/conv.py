@@ -12,7 +12,12 @@ import math
 
 import numpy as np
 
-from engine.tensor import Op
+from engine.tensor import Op, is_grad_enabled
+
+# Without a graph the columns need not outlive the call, so large inference batches run in
+# sub-batches whose column matrix stays under this many bytes (a 1024-image prediction batch
+# would otherwise need hundreds of MB).
+INFERENCE_COLUMN_BYTES = 64 * 1024 * 1024
 
 
 def conv_geometry(size: int, kernel: int, stride: int, padding: str) -> tuple[int, int, int]:
@@ -52,6 +57,18 @@ class Conv2d(Op):
         self.padding = tuple(padding)
 
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+        if not is_grad_enabled():
+            n, c, h, w = x.shape
+            _, _, kh, kw = weight.shape
+            per_sample = c * kh * kw * (h + self.padding[0] + self.padding[1] + 1) \
+                * (w + self.padding[2] + self.padding[3]) * x.itemsize
+            chunk = max(1, INFERENCE_COLUMN_BYTES // max(per_sample, 1))
+            if n > chunk:
+                return np.concatenate([self._forward(x[i:i + chunk], weight, bias)
+                                       for i in range(0, n, chunk)])
+        return self._forward(x, weight, bias)
+
+    def _forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
         n, c, h, w = x.shape
         f, _, kh, kw = weight.shape
         top, bottom, left, right = self.padding

@@ -279,3 +279,26 @@ def test_memory_layout_does_not_change_results(spec: dict) -> None:
     np.testing.assert_allclose(grad_a, grad_b, rtol=1e-12, atol=1e-12)
     for a, b in zip(params_a, params_b):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_large_inference_batches_run_in_bounded_sub_batches(monkeypatch) -> None:
+    from engine.ops import conv as conv_ops
+    rng = np.random.default_rng(0)
+    layer = build_layer({"type": "conv2d", "filters": 3, "padding": "same"}, [(2, 5, 5)], rng, np.float64)
+    x = rng.standard_normal((10, 2, 5, 5))
+    whole = layer.forward(Tensor(x)).data
+    monkeypatch.setattr(conv_ops, "INFERENCE_COLUMN_BYTES", 3 * 18 * 6 * 5 * 8)  # 3 samples
+    sizes = []
+    original = conv_ops.Conv2d._forward
+
+    def spy(self, x, weight, bias):
+        sizes.append(len(x))
+        return original(self, x, weight, bias)
+    monkeypatch.setattr(conv_ops.Conv2d, "_forward", spy)
+    with no_grad():
+        chunked = layer.forward(Tensor(x)).data
+    assert sizes == [3, 3, 3, 1]
+    np.testing.assert_allclose(chunked, whole, rtol=1e-12)
+    sizes.clear()
+    layer.forward(Tensor(x))  # recording: one batch, the columns are kept for backward
+    assert sizes == [10]
