@@ -287,7 +287,8 @@ def test_large_inference_batches_run_in_bounded_sub_batches(monkeypatch) -> None
     layer = build_layer({"type": "conv2d", "filters": 3, "padding": "same"}, [(2, 5, 5)], rng, np.float64)
     x = rng.standard_normal((10, 2, 5, 5))
     whole = layer.forward(Tensor(x)).data
-    monkeypatch.setattr(conv_ops, "INFERENCE_COLUMN_BYTES", 3 * 18 * 6 * 5 * 8)  # 3 samples
+    per_sample = 2 * 9 * (5 + 2 + 1) * (5 + 2) * 8  # channels*k*k * padded rows (+1) * cols * bytes
+    monkeypatch.setattr(conv_ops, "INFERENCE_COLUMN_BYTES", 3 * per_sample)
     sizes = []
     original = conv_ops.Conv2d._forward
 
