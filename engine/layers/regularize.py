@@ -44,7 +44,7 @@ class Dropout(Layer):
 
 @LAYERS.register("batchnorm")
 class BatchNorm(Layer):
-    """Batch normalisation: standardises each feature or channel over the batch, then rescales."""
+    """Batch normalisation: standardises each feature/channel over the batch, then scales and shifts."""
 
     @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
