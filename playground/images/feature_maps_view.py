@@ -71,6 +71,7 @@ class FeatureMapsView(QWidget):
         if not self._layer_items:
             self.caption.setText("This network has no conv2d layer; add one to see feature "
                                  "maps.")
+        self.refresh()
 
     def set_samples(self, images: np.ndarray, labels: np.ndarray | None = None,
                     classes: list[str] | None = None) -> None:
@@ -82,6 +83,7 @@ class FeatureMapsView(QWidget):
         self.sample_spin.setRange(0, max(0, len(self.samples) - 1))
         self.sample_spin.blockSignals(False)
         self._show_input()
+        self.refresh()
 
     def select_sample(self, index: int) -> None:
         """Choose the sample whose maps are shown (emits ``sampleChanged``)."""
@@ -95,7 +97,7 @@ class FeatureMapsView(QWidget):
     def refresh(self) -> None:
         """Compute the maps for the chosen sample on this thread and show them."""
         if (not self.compute_here or self.model is None or self.preprocessor is None
-                or not len(self.samples)):
+                or not len(self.samples) or not self._layer_items):
             return
         self.update_maps(feature_maps(self.model, self.network_input()[0]))
 

@@ -169,3 +169,18 @@ def test_models_that_do_not_take_one_channel_images_are_refused(qtbot) -> None:
     assert pad.model is None and "one-channel image model" in pad.message.text()
     with pytest.raises(ValueError):
         pad.network_input()
+
+
+def test_a_saved_model_file_drives_the_pad(qtbot, trainer, tmp_path) -> None:
+    from engine.modelfile import load_model, save_model
+    save_model(tmp_path / "digits.safetensors", trainer)
+    saved = load_model(tmp_path / "digits.safetensors")
+    pad = DrawingPad()
+    qtbot.addWidget(pad)
+    pad.set_model(saved)
+    assert pad.classes == [str(k) for k in range(10)] and pad.input_shape == (1, 8, 8)
+    pad.canvas.stroke_width = 44
+    draw_seven(pad.canvas)
+    probabilities = pad.predict_now()
+    np.testing.assert_allclose(probabilities, saved.predict(pad.network_input()[None])[0],
+                               rtol=1e-5, atol=1e-6)

@@ -86,6 +86,8 @@ def test_feature_maps_view_follows_the_chosen_sample(qtbot, trainer) -> None:
     view.set_model(trainer.model, trainer.preprocessor)
     view.set_samples(dataset.x_test, dataset.y_test, dataset.classes)
     assert view.sample_spin.maximum() == len(dataset.x_test) - 1
+    first = feature_maps(trainer.model, trainer.x_test[0])["conv2d_1"]
+    np.testing.assert_allclose(view.maps["conv2d_1"], first, rtol=1e-5, atol=1e-6)
     with qtbot.waitSignal(view.sampleChanged) as blocker:
         view.select_sample(5)
     assert blocker.args == [5]
