@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import (QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSlider, QVBoxLayout, QWidget)
@@ -118,13 +118,13 @@ class DrawingCanvas(QWidget):
         """Pen input: the pressure sets the stroke width."""
         point, pressure = event.position(), float(event.pressure())
         kind = event.type()
-        if kind == event.Type.TabletPress:
+        if kind == QEvent.Type.TabletPress:
             self._last = point
             self.draw_line(point, point, pressure)
-        elif kind == event.Type.TabletMove and self._last is not None:
+        elif kind == QEvent.Type.TabletMove and self._last is not None:
             self.draw_line(self._last, point, pressure)
             self._last = point
-        elif kind == event.Type.TabletRelease:
+        elif kind == QEvent.Type.TabletRelease:
             self._last = None
         event.accept()
 

@@ -184,3 +184,32 @@ def test_a_saved_model_file_drives_the_pad(qtbot, trainer, tmp_path) -> None:
     probabilities = pad.predict_now()
     np.testing.assert_allclose(probabilities, saved.predict(pad.network_input()[None])[0],
                                rtol=1e-5, atol=1e-6)
+
+
+def test_pen_pressure_sets_the_stroke_width(qtbot) -> None:
+    from PySide6.QtGui import QPointingDevice, QTabletEvent
+    pad = DrawingPad()
+    qtbot.addWidget(pad)
+    canvas = pad.canvas
+    canvas.stroke_width = 40
+    device = QPointingDevice.primaryPointingDevice()
+
+    def pen(kind, x: float, y: float, pressure: float) -> None:
+        point = QPointF(x, y)
+        buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease \
+            else Qt.MouseButton.LeftButton
+        event = QTabletEvent(kind, device, point, canvas.mapToGlobal(point), pressure, 0.0,
+                             0.0, 0.0, 0.0, 0.0, Qt.KeyboardModifier.NoModifier,
+                             Qt.MouseButton.LeftButton, buttons)
+        QApplication.sendEvent(canvas, event)
+
+    pen(QEvent.Type.TabletPress, 40, 70, 1.0)
+    pen(QEvent.Type.TabletMove, 240, 70, 1.0)   # firm: 40 px wide
+    pen(QEvent.Type.TabletRelease, 240, 70, 0.0)
+    pen(QEvent.Type.TabletPress, 40, 200, 0.0)
+    pen(QEvent.Type.TabletMove, 240, 200, 0.0)  # light: 40% of the width
+    pen(QEvent.Type.TabletRelease, 240, 200, 0.0)
+    paper = canvas.to_array()
+    firm = int((paper[:, 140] < 0.5)[:135].sum())
+    light = int((paper[:, 140] < 0.5)[135:].sum())
+    assert firm == pytest.approx(40, abs=2) and light == pytest.approx(16, abs=2)
