@@ -1,6 +1,7 @@
 """A bounded-memory store of weight snapshots over a run: dense early, sparser later.
 
-Every ``add`` is kept (the newest snapshot is always there). When the store would exceed its cap,
+Every ``add`` is kept (the newest snapshot is always there); ``wants(step)`` says beforehand
+whether a snapshot would survive, so a worker can skip copying the weights when it would not. When the store would exceed its cap,
 it drops interior snapshots one at a time, each time the one whose neighbours are closest
 together relative to its age: the score ``(next - previous) / (step + offset)``. Keeping that
 score even makes the gap between kept snapshots grow in proportion to ``step + offset``: every
@@ -37,6 +38,7 @@ class SnapshotStore:
         self._states: dict[int, dict[str, np.ndarray]] = {}
         self._sizes: dict[int, int] = {}
         self._total = 0
+        self._threshold = 0.0   # crowding score of the last snapshot dropped to fit the cap
 
     # ------------------------------------------------------------------------- writing
     @property
@@ -75,6 +77,23 @@ class SnapshotStore:
             self._shrink()
             return True
 
+    def wants(self, step: int) -> bool:
+        """Whether a snapshot at ``step`` would survive thinning (cheap; call before copying).
+
+        While the store has room every step is wanted. Once it is full, a new snapshot only
+        stays if it leaves the previous newest one less crowded than the last snapshot dropped;
+        otherwise adding it would just push that one out. Feeding only wanted steps keeps the
+        same spacing as adding every step without copying the weights each time.
+        """
+        with self._lock:
+            if len(self._steps) < 3 or self._total + self._sizes[self._steps[-1]] <= self.cap_bytes:
+                return True
+            first, before_last, last = self._steps[0], self._steps[-2], self._steps[-1]
+            if step <= last:
+                return True  # a rewind or a replacement always goes in
+            crowding = (step - before_last) / (last - first + self.offset)
+            return crowding >= self._threshold
+
     def clear(self) -> None:
         """Forget every snapshot (a new run)."""
         with self._lock:
@@ -82,6 +101,7 @@ class SnapshotStore:
             self._states.clear()
             self._sizes.clear()
             self._total = 0
+            self._threshold = 0.0
 
     def _drop(self, position: int) -> None:
         step = self._steps.pop(position)
@@ -96,7 +116,9 @@ class SnapshotStore:
                 continue
             steps = np.asarray(self._steps, dtype=np.float64)
             crowding = (steps[2:] - steps[:-2]) / (steps[1:-1] - steps[0] + self.offset)
-            self._drop(1 + int(np.argmin(crowding)))
+            position = int(np.argmin(crowding))
+            self._threshold = float(crowding[position])
+            self._drop(1 + position)
 
     # ------------------------------------------------------------------------- reading
     def steps(self) -> list[int]:

@@ -42,6 +42,24 @@ def test_stays_under_its_cap_over_ten_thousand_steps_dense_early_sparse_later():
         assert store.get(step)["dense_1.bias"][0] == step
 
 
+def test_wants_skips_copies_that_thinning_would_drop_and_keeps_the_spacing():
+    every, wanted = SnapshotStore(cap_mb=0.5), SnapshotStore(cap_mb=0.5)
+    copies = 0
+    for step in range(10_001):
+        every.add(step, state(step))
+        if wanted.wants(step):
+            wanted.add(step, state(step))
+            copies += 1
+        assert wanted.memory_bytes() <= wanted.cap_bytes
+    assert copies < 1000                                   # not a copy per step
+    assert len(wanted) == len(every) and wanted.steps()[0] == 0
+    assert wanted.steps()[-1] > 9000
+    ours, reference = np.diff(wanted.steps()), np.diff(every.steps())
+    for part, expected in zip(np.array_split(ours, 4), np.array_split(reference, 4)):
+        assert 0.5 < part.mean() / expected.mean() < 2.0
+    assert wanted.wants(5)                                 # a rewind is always taken
+
+
 def test_lookups_nearest_at_or_before_and_read_only_arrays():
     store = SnapshotStore()
     assert store.nearest(5) is None and store.at_or_before(5) is None
