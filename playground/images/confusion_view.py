@@ -124,13 +124,15 @@ class ConfusionView(QWidget):
         for text, count, share in zip(self._texts, matrix.reshape(-1), shares.reshape(-1)):
             text.setText(str(int(count)) if count else "")
             text.setColor((255, 255, 255) if share > 0.55 else (30, 30, 30))
-        per_class = np.nan_to_num(report.per_class_accuracy())
-        self.accuracy_bars.setOpts(x=np.arange(report.n_classes), height=per_class)
+        recall = report.per_class_accuracy()
+        self.accuracy_bars.setOpts(x=np.arange(report.n_classes), height=np.nan_to_num(recall))
         wrong = int((report.labels != report.predicted).sum())
-        worst = int(np.argmin(per_class))
-        self.summary.setText(f"{report.matrix.sum()} samples · accuracy {report.accuracy:.1%} · "
-                             f"{wrong} wrong · worst class {self.classes[worst]} "
-                             f"({per_class[worst]:.0%})")
+        text = f"{report.matrix.sum()} samples · accuracy {report.accuracy:.1%} · {wrong} wrong"
+        if np.isfinite(recall).any():
+            # Classes absent from the evaluated samples have no accuracy: never "worst".
+            worst = int(np.nanargmin(recall))
+            text += f" · worst class {self.classes[worst]} ({recall[worst]:.0%})"
+        self.summary.setText(text)
         self._fill_wrong()
         if self.selected is not None:
             self._fill_cell(*self.selected)

@@ -97,3 +97,16 @@ def test_many_classes_skip_cell_text_and_names_default(qtbot) -> None:
     assert "True A, predicted B" in view.cell_caption.text()
     view.update_report(None)  # no evaluation yet: nothing changes
     assert view.report.n_classes == 26
+
+
+def test_absent_classes_are_never_the_worst(qtbot) -> None:
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.set_samples(np.zeros((3, 1, 8, 8)), ["a", "b", "c"])
+    probabilities = np.array([[0.9, 0.1, 0.0], [0.6, 0.4, 0.0], [0.2, 0.8, 0.0]])
+    view.update_report(confusion_report(probabilities, np.array([0, 1, 1]), 3))
+    assert view.summary.text().endswith("worst class b (50%)")
+    assert view.accuracy_bars.opts["height"][2] == 0.0
+    empty = confusion_report(np.zeros((0, 3)), np.zeros(0, dtype=np.int64), 3)
+    view.update_report(empty)
+    assert "wrong" in view.summary.text() and "worst" not in view.summary.text()
