@@ -253,13 +253,23 @@ class Maximum(Op):
                 np.where(self.first_wins, zero, grad) if self.needs_grad[1] else None)
 
 
+def _constants_like(a, b) -> tuple:
+    """Wrap a plain ndarray operand as a constant in the tensor operand's dtype, so a float64
+    model keeps its constants exact and a float32 one is not upcast by a float64 array."""
+    if isinstance(a, Tensor) and isinstance(b, np.ndarray):
+        b = Tensor(b.astype(a.dtype, copy=False))
+    elif isinstance(b, Tensor) and isinstance(a, np.ndarray):
+        a = Tensor(a.astype(b.dtype, copy=False))
+    return a, b
+
+
 def add(a, b) -> Tensor:
     """a + b; a Python number stays a weak scalar."""
     if _is_number(b):
         return Affine.apply(a, shift=float(b))
     if _is_number(a):
         return Affine.apply(b, shift=float(a))
-    return Add.apply(a, b)
+    return Add.apply(*_constants_like(a, b))
 
 
 def sub(a, b) -> Tensor:
@@ -268,7 +278,7 @@ def sub(a, b) -> Tensor:
         return Affine.apply(a, shift=-float(b))
     if _is_number(a):
         return Affine.apply(b, scale=-1.0, shift=float(a))
-    return Sub.apply(a, b)
+    return Sub.apply(*_constants_like(a, b))
 
 
 def mul(a, b) -> Tensor:
@@ -277,7 +287,7 @@ def mul(a, b) -> Tensor:
         return Affine.apply(a, scale=float(b))
     if _is_number(a):
         return Affine.apply(b, scale=float(a))
-    return Mul.apply(a, b)
+    return Mul.apply(*_constants_like(a, b))
 
 
 def div(a, b) -> Tensor:
@@ -286,7 +296,7 @@ def div(a, b) -> Tensor:
         return Affine.apply(a, scale=1.0 / float(b))
     if _is_number(a):
         return ScalarDiv.apply(b, numerator=float(a))
-    return Div.apply(a, b)
+    return Div.apply(*_constants_like(a, b))
 
 
 def power(a, exponent: float) -> Tensor:
@@ -298,7 +308,7 @@ def power(a, exponent: float) -> Tensor:
 
 def matmul(a, b) -> Tensor:
     """Matrix product a @ b."""
-    return MatMul.apply(a, b)
+    return MatMul.apply(*_constants_like(a, b))
 
 
 def sum_(a, axis=None, keepdims: bool = False) -> Tensor:
@@ -335,4 +345,4 @@ def maximum(a, b) -> Tensor:
     """Elementwise maximum of two tensors (a number becomes a constant of a's dtype)."""
     if _is_number(b):
         b = np.asarray(b, dtype=a.dtype if isinstance(a, Tensor) else np.float32)
-    return Maximum.apply(a, b)
+    return Maximum.apply(*_constants_like(a, b))

@@ -136,3 +136,15 @@ def test_reductions_accept_axis_lists_and_transpose_negative_axes() -> None:
     np.testing.assert_array_equal(total.data, np.arange(24.0).reshape(2, 3, 4).sum(axis=(0, 2)))
     (total.sum() + x.mean(axis=[1]).sum() + basic.transpose(x, (-1, 0, 1)).sum()).backward()
     np.testing.assert_allclose(x.grad, np.full((2, 3, 4), 2.0 + 1.0 / 3.0))
+
+
+def test_array_constants_take_the_tensor_dtype() -> None:
+    x64 = Tensor(np.full(3, 1.0), requires_grad=True)
+    exact = np.full(3, 0.1)  # not representable in float32
+    np.testing.assert_array_equal((x64 * exact).data, np.full(3, 0.1))
+    x32 = Tensor(np.ones(3, np.float32), requires_grad=True)
+    # (ndarray on the left is numpy's business: Tensor would need __array_ufunc__ = None.)
+    for out in (x32 + exact, x32 - exact, x32 * exact, x32 / exact, basic.maximum(x32, exact)):
+        assert out.dtype == np.float32
+    out = Tensor(np.ones((2, 3), np.float32), requires_grad=True) @ np.ones((3, 2))
+    assert out.dtype == np.float32
