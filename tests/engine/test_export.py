@@ -81,7 +81,18 @@ PROJECTS = {
          {"type": "maxpool2d", "pool_size": 2},
          {"type": "flatten"}, dense(10, "softmax")],
         CCE),
+    "vector_regression_two_targets": (
+        {"source": "npz", "path": "vectors.npz", "task": "regression", "test_fraction": 0.25},
+        [dense(6, "elu"), {"type": "dropout", "rate": 0.1}, dense(2, "linear")], "huber"),
 }
+
+
+def write_vectors(folder: Path) -> None:
+    """A small vector data set with two regression targets, as an .npz file."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(3.0, 2.0, size=(80, 5)).astype(np.float32)
+    y = np.stack([x[:, 0] - x[:, 1], np.sin(x[:, 2])], axis=1).astype(np.float32)
+    np.savez(folder / "vectors.npz", x=x, y=y)
 
 
 def train_and_save(tmp_path: Path, data: dict, layers: list, loss: str, steps: int = 6,
@@ -91,6 +102,8 @@ def train_and_save(tmp_path: Path, data: dict, layers: list, loss: str, steps: i
            "network": {"layers": layers},
            "training": {"loss": loss, "batch_size": 16,
                         "optimizer": {"type": "adam", "learning_rate": 0.02}}}
+    if data.get("path") == "vectors.npz":
+        write_vectors(tmp_path)
     project = parse_project(raw, None, tmp_path)
     trainer = Trainer(project, prepare(project, dtype=dtype))
     for _ in range(steps):
