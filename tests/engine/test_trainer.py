@@ -285,3 +285,18 @@ def test_trainer_prepares_the_project_itself():
            "network": {"layers": [{"type": "dense", "units": 1, "activation": "sigmoid"}]}}
     trainer = Trainer(parse_project(raw))
     assert trainer.step().step == 1 and trainer.task == "classification"
+
+
+def test_non_finite_batch_keeps_weights_and_batchnorm_statistics():
+    trainer = make_trainer(layers=[{"type": "dense", "units": 4, "activation": "relu"},
+                                   {"type": "batchnorm"},
+                                   {"type": "dense", "units": 1, "activation": "sigmoid"}])
+    trainer.step()
+    before = trainer.model.state_dict()
+    trainer.x_train[:] = np.nan  # every batch now makes a NaN loss
+    record = trainer.step()
+    assert record.diverged and trainer.diverged_step == 2 and trainer.steps == 1
+    after = trainer.model.state_dict()
+    assert "batchnorm_1.running_mean" in after
+    for name, value in after.items():
+        np.testing.assert_array_equal(value, before[name])
