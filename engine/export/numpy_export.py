@@ -100,16 +100,8 @@ def _header(plan: ExportPlan, npz_name: str) -> str:
 
 def _predict(plan: ExportPlan) -> str:
     lines = [
-        "_weights = None",
-        "",
-        "",
-        "def predict(x):",
-        '    """Run the network on a batch of raw samples (see the top of this file)."""',
-        "    global _weights",
-        "    if _weights is None:",
-        "        _weights = load_weights()",
-        "    w = _weights",
-        "    x = np.asarray(x, dtype=np.float32)",
+        "def forward(x, w):",
+        '    """The whole network on one batch of raw samples; w holds the weights by name."""',
     ]
     if plan.features is not None:
         lines.append("    x = make_features(x)")
@@ -136,6 +128,23 @@ def _predict(plan: ExportPlan) -> str:
         lines.append(f"    return np.concatenate([1 - {result}, {result}], axis=1)")
     else:
         lines.append(f"    return {result}")
+    lines += [
+        "",
+        "",
+        "_weights = None",
+        "",
+        "",
+        "def predict(x, batch_size=256):",
+        '    """Predictions for raw samples (see the top of this file), a few at a time."""',
+        "    global _weights",
+        "    if _weights is None:",
+        "        _weights = load_weights()",
+        "    x = np.asarray(x, dtype=np.float32)",
+        "    # Batches keep the im2col matrices of convolutions small.",
+        "    parts = [forward(x[start:start + batch_size], _weights)",
+        "             for start in range(0, len(x), batch_size)]",
+        "    return np.concatenate(parts) if parts else forward(x, _weights)",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -29,6 +29,26 @@ LEAKY_RELU_SLOPE = 0.01
 ELU_ALPHA = 1.0
 BATCHNORM_EPS = 1e-5
 _IGNORED_KEYS = ("type", "id", "inputs")
+# Names a layer id must not take in generated code: the numpy module's functions and
+# variables, the PyTorch module's imports, buffers and methods (nn.Module's public API).
+RESERVED_NAMES = frozenset((
+    "x", "w", "np", "nn", "torch", "F", "out", "self", "columns", "x1", "x2", "Path",
+    "predict", "forward", "network", "preprocess", "load_weights", "load_model", "batch_size",
+    "start", "make_features", "standardise", "dense", "conv2d", "maxpool2d", "avgpool2d",
+    "flatten", "reshape", "batchnorm", "add", "concat", "relu", "leaky_relu", "elu", "gelu",
+    "tanh", "sigmoid", "softmax", "input_mean", "input_std", "Model", "HERE", "CLASSES",
+    "FEATURES", "WEIGHTS_FILE", "WEIGHTS_SAFETENSORS", "WEIGHTS_NPZ", "training",
+    "T_destination", "add_module", "apply", "bfloat16", "buffers", "call_super_init",
+    "children", "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr",
+    "float", "get_buffer", "get_extra_state", "get_parameter", "get_submodule", "half", "ipu",
+    "load_state_dict", "modules", "mtia", "named_buffers", "named_children", "named_modules",
+    "named_parameters", "parameters", "register_backward_hook", "register_buffer",
+    "register_forward_hook", "register_forward_pre_hook", "register_full_backward_hook",
+    "register_full_backward_pre_hook", "register_load_state_dict_post_hook",
+    "register_load_state_dict_pre_hook", "register_module", "register_parameter",
+    "register_state_dict_post_hook", "register_state_dict_pre_hook", "requires_grad_",
+    "set_extra_state", "set_submodule", "share_memory", "state_dict", "to", "to_empty",
+    "train", "type", "xpu", "zero_grad"))
 
 
 @dataclass
@@ -138,9 +158,8 @@ def pool_stride(settings: dict[str, Any]) -> tuple[int, int]:
 def identifier(text: str, taken: set[str]) -> str:
     """A Python identifier for ``text`` (a layer id), unique among ``taken``."""
     name = re.sub(r"\W", "_", text) or "layer"
-    reserved = ("x", "w", "np", "nn", "torch", "F", "out", "self", "columns", "x1", "x2")
     if name[0].isdigit() or keyword.iskeyword(name) or hasattr(builtins, name) or \
-            name in reserved:
+            name in RESERVED_NAMES:
         name = f"layer_{name}"
     base, k = name, 2
     while name in taken:

@@ -263,3 +263,34 @@ def test_every_registered_layer_and_activation_can_be_exported():
     from engine.registry import ACTIVATIONS, LAYERS
     assert set(LAYERS.names()) <= set(SUPPORTED_LAYERS)
     assert set(ACTIVATIONS.names()) <= set(SUPPORTED_ACTIVATIONS)
+
+
+TRICKY_IDS = [
+    {"type": "conv2d", "id": "dense", "filters": 2, "kernel_size": 3, "activation": "relu"},
+    {"type": "batchnorm", "id": "train"},
+    {"type": "flatten", "id": "forward"},
+    {"type": "dense", "id": "x", "units": 4, "activation": "tanh"},
+    {"type": "dense", "id": "relu", "units": 4, "activation": "relu", "inputs": ["forward"]},
+    {"type": "add", "id": "input_mean", "inputs": ["x", "relu"]},
+    {"type": "dense", "id": "layer_x", "units": 3, "activation": "softmax"},
+]
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "numpy", "pytorch"])
+def test_layer_ids_that_clash_with_generated_names(tmp_path, fmt):
+    """Ids such as "dense", "train" or "x" must not shadow the exported code's own names."""
+    pytest.importorskip({"onnx": "onnxruntime", "numpy": "numpy", "pytorch": "torch"}[fmt])
+    data = {"source": "npz", "path": "images.npz", "task": "classification"}
+    rng = np.random.default_rng(1)
+    np.savez(tmp_path / "images.npz", x=rng.uniform(0, 1, (40, 1, 6, 6)).astype(np.float32),
+             y=rng.integers(0, 3, 40))
+    saved, _, x_test = saved_model(tmp_path, data, TRICKY_IDS, "categorical_crossentropy")
+    paths = export_model(saved, fmt, tmp_path / ("m.onnx" if fmt == "onnx" else "m.py"))
+    assert verify_export(saved, fmt, paths, x_test) < 1e-4
+
+
+def test_reserved_names_cover_torch_module_attributes():
+    torch = pytest.importorskip("torch")
+    from engine.export.plan import RESERVED_NAMES
+    public = {name for name in dir(torch.nn.Module) if not name.startswith("_")}
+    assert public <= RESERVED_NAMES
