@@ -140,7 +140,7 @@ def _predict(plan: ExportPlan) -> str:
         "    if _weights is None:",
         "        _weights = load_weights()",
         "    x = np.asarray(x, dtype=np.float32)",
-        "    # Batches keep the im2col matrices of convolutions small.",
+        "    # A few samples at a time keep the intermediate arrays small.",
         "    parts = [forward(x[start:start + batch_size], _weights)",
         "             for start in range(0, len(x), batch_size)]",
         "    return np.concatenate(parts) if parts else forward(x, _weights)",
@@ -155,7 +155,8 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 def _describe(step: Step) -> str:
     s = step.settings
     if step.kind == "dense":
-        return f"dense, {s.get('units')} units, {step.activation}"
+        units = s.get("units")
+        return f"dense, {units} unit{'' if units == 1 else 's'}, {step.activation}"
     if step.kind == "conv2d":
         return (f"conv2d, {s.get('filters')} filters {s.get('kernel_size')}x"
                 f"{s.get('kernel_size')}, stride {s.get('stride', 1)}, "
