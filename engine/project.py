@@ -21,7 +21,7 @@ from engine.summary import MemoryEstimate, available_memory, estimate_memory, hu
 
 FORMAT_VERSION = 1
 TOP_LEVEL_FIELDS = ("layerlab", "name", "seed", "data", "network", "training")
-TRAINING_FIELDS = ("loss", "optimizer", "batch_size", "epochs", "regularization")
+TRAINING_FIELDS = ("loss", "optimizer", "batch_size", "epochs", "regularization", "augmentation")
 DEFAULT_OPTIMIZER = "adam"
 NO_REGULARIZATION = "none"
 
@@ -31,6 +31,12 @@ SEED = Param("seed", "int", 0, "seed for data generation, the train/test split, 
              "and shuffling", minimum=0, maximum=2**32 - 1)
 BATCH_SIZE = Param("batch_size", "int", 32, "samples per training step", minimum=1,
                    maximum=65536)
+AUGMENTATION_PARAMS = (
+    Param("max_shift", "int", 2, "largest random shift of an image, in pixels", minimum=0,
+          maximum=8),
+    Param("max_degrees", "float", 10.0, "largest random rotation of an image, in degrees",
+          minimum=0.0, maximum=45.0),
+)
 EPOCHS = Param("epochs", "int", 100, "passes over the training set", minimum=1,
                maximum=1_000_000)
 LOSS_HELP = ("what training minimises; default: binary_crossentropy when the last layer ends in "
@@ -235,7 +241,15 @@ def parse_training(training: Any, network: list[dict], file: str | None) -> dict
         "epochs": EPOCHS.validate(training.get("epochs", EPOCHS.default), file,
                                   "training.epochs"),
         "regularization": parse_regularization(training.get("regularization"), file),
+        "augmentation": parse_augmentation(training.get("augmentation"), file),
     }
+
+
+def parse_augmentation(augmentation: Any, file: str | None) -> dict | None:
+    """None (off) or ``{"max_shift": px, "max_degrees": deg}``: random moves of training images."""
+    if augmentation is None:
+        return None
+    return validate_settings(AUGMENTATION_PARAMS, augmentation, file, "training.augmentation")
 
 
 def parse_optimizer(optimizer: Any, file: str | None) -> dict:

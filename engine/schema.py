@@ -67,7 +67,8 @@ def _tagged_union(key: str, entries: dict[str, type], prefix: str, defs: dict,
 def project_schema() -> dict:
     """The whole project format as a JSON Schema document."""
     from engine import catalog
-    from engine.project import BATCH_SIZE, EPOCHS, FORMAT_VERSION, LOSS_HELP, NAME, SEED
+    from engine.project import (AUGMENTATION_PARAMS, BATCH_SIZE, EPOCHS, FORMAT_VERSION,
+                                LOSS_HELP, NAME, SEED)
     catalog.load_all()
     defs: dict[str, Any] = {}
     layer_fixed = {
@@ -114,6 +115,13 @@ def project_schema() -> dict:
             "batch_size": param_schema(BATCH_SIZE),
             "epochs": param_schema(EPOCHS),
             "regularization": regularization,
+            "augmentation": {
+                "description": "random shifts and rotations of training images, or null for "
+                               "none (default: null)",
+                "default": None,
+                "anyOf": [{"type": "null"},
+                          _settings_schema(AUGMENTATION_PARAMS, {}, "image augmentation")],
+            },
         },
         "additionalProperties": False,
     }

@@ -65,6 +65,7 @@ class Trainer:
             raise ValueError("the training split is empty")
         self.batch_size = max(1, min(int(training["batch_size"]), self.n_train))
         self.steps_per_epoch = -(-self.n_train // self.batch_size)
+        self.batch_transform = self._make_augmenter(training.get("augmentation"))
         self._clear_progress()
 
     # ----------------------------------------------------------------- set-up and state
@@ -77,6 +78,14 @@ class Trainer:
         self.dtype = self.optimizer.dtype
         self._buffers = [buffer for _, buffer in model.named_buffers()]
         self.snapshot_every = 1 if self.optimizer.buffer.size <= SMALL_STATE else 20
+
+    def _make_augmenter(self, settings: dict | None):
+        """Random shifts/rotations for image batches during training steps (never evaluation)."""
+        if not settings or self.x_train.ndim != 4:
+            return None
+        from engine.augment import Augmenter
+        return Augmenter.for_preprocessor(self.preprocessor, int(settings["max_shift"]),
+                                          float(settings["max_degrees"]))
 
     def _prepare_inputs(self, x_raw: np.ndarray) -> np.ndarray:
         """Raw samples → network inputs (feature transforms, standardisation), contiguous."""
@@ -159,6 +168,9 @@ class Trainer:
             self._order = self._rng.permutation(self.n_train)
         indices = self._order[self._cursor:self._cursor + self.batch_size]
         x_batch, y_batch = self.x_train[indices], self.y_train[indices]
+        if self.batch_transform is not None:
+            x_batch = np.ascontiguousarray(self.batch_transform(x_batch, self._rng),
+                                           dtype=self.dtype)
         saved_buffers = [b.data.copy() for b in self._buffers]
         optimizer = self.optimizer
 

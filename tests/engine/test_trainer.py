@@ -300,3 +300,21 @@ def test_non_finite_batch_keeps_weights_and_batchnorm_statistics():
     assert "batchnorm_1.running_mean" in after
     for name, value in after.items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_augmentation_setting_moves_training_images_only():
+    """training.augmentation shifts/rotates training batches; evaluation sees the plain images."""
+    from engine.project import parse_project
+    raw = {"layerlab": 1, "seed": 3, "data": {"source": "digits", "limit": 200},
+           "network": {"layers": [{"type": "flatten"},
+                                  {"type": "dense", "units": 10, "activation": "softmax"}]},
+           "training": {"batch_size": 20, "epochs": 1,
+                        "augmentation": {"max_shift": 2, "max_degrees": 10}}}
+    trainer = Trainer(parse_project(raw, "aug.json", None))
+    assert trainer.batch_transform is not None
+    record = trainer.step(record=True)
+    plain = trainer.x_train[record.batch_indices]
+    assert record.inputs.shape == plain.shape
+    assert not np.allclose(record.inputs, plain)
+    raw["training"]["augmentation"] = None
+    assert Trainer(parse_project(raw, "aug.json", None)).batch_transform is None
