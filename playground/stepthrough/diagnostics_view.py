@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (QHeaderView, QLabel, QTableWidget, QTableWidgetIt
 from engine.diagnostics import RULE_OF_THUMB, Diagnostics
 
 TABLE_COLUMNS = ("layer", "gradient norm", "update / weight", "dead relu", "saturated")
+LAYER_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+                 (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
 
 def _positive(values: list[float]) -> np.ndarray:
@@ -62,6 +64,8 @@ class DiagnosticsView(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.25)
         plot.setLabel("bottom", "step")
         plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        # Wide enough for labels such as 0.0001, which pyqtgraph drops when they do not fit.
+        plot.getAxis("left").setWidth(56)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
         return plot
@@ -85,7 +89,7 @@ class DiagnosticsView(QWidget):
         """The layer's curve on ``plot``, created (with the layer's colour) the first time."""
         curves = self._curves[id(plot)]
         if layer_id not in curves:
-            colour = pg.intColor(len(curves), hues=9, values=1, maxValue=200)
+            colour = LAYER_COLOURS[len(curves) % len(LAYER_COLOURS)]
             curves[layer_id] = plot.plot([], [], name=layer_id, pen=pg.mkPen(colour, width=1.5),
                                          connect="finite")
         return curves[layer_id]

@@ -77,8 +77,11 @@ class PanelWidget(QWidget):
                                                         else UNSIGNED_MAP))
             self._symmetric = panel.symmetric
         levels = image_levels(image, panel.symmetric)
-        self.image_item.setImage(np.nan_to_num(image, nan=levels[0]), autoLevels=False)
+        # NaN (the gaps between tiles) is drawn transparent, so gaps never look like values.
+        self.image_item.setImage(image, autoLevels=False)
         self.colour_bar.setLevels(levels)
+        # Tiled images and feature maps keep square pixels; matrices fill the panel.
+        self.view.setAspectLocked(len(panel.shape) >= 3)
         self.view.setRange(xRange=(0, image.shape[1]), yRange=(0, image.shape[0]), padding=0.02)
         counts, edges = panel.histogram
         self.histogram_curve.setData(edges, counts)

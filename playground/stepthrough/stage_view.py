@@ -65,8 +65,10 @@ class StageView(QWidget):
         self.extra_plot.setMouseEnabled(False, False)
         self.extra_plot.hideButtons()
         self.loss_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=(214, 39, 40, 180))
-        self.batch_points = pg.ScatterPlotItem(size=9, pen=pg.mkPen("k", width=0.5))
+        self.batch_points = pg.ScatterPlotItem(size=11, pen=pg.mkPen("k", width=1.2))
+        self.background_points = pg.ScatterPlotItem(size=5, pen=None)
         self.extra_plot.addItem(self.loss_bars)
+        self.extra_plot.addItem(self.background_points)
         self.extra_plot.addItem(self.batch_points)
         self.extra_plot.hide()
 
@@ -109,6 +111,16 @@ class StageView(QWidget):
                 panel.hide()
             self.extra_plot.hide()
             self._update_navigation()
+
+    def set_background_points(self, points: np.ndarray | None,
+                              labels: np.ndarray | None = None) -> None:
+        """Raw 2-D training points drawn faintly behind the batch (None to clear)."""
+        if points is None or np.ndim(points) != 2 or np.shape(points)[1] < 2:
+            self.background_points.setData([], [])
+            return
+        points = np.asarray(points, dtype=np.float64)
+        self.background_points.setData(points[:, 0], points[:, 1],
+                                       brush=_brushes(labels, len(points), alpha=60))
 
     @property
     def current_stage(self) -> Stage | None:
@@ -192,6 +204,7 @@ class StageView(QWidget):
             values = np.nan_to_num(np.asarray(stage.per_sample, dtype=np.float64))
             self.batch_points.setData([], [])
             self.loss_bars.setOpts(x=np.arange(len(values)), height=values, width=0.8)
+            self.background_points.setVisible(False)
             plot.setLabel("bottom", "sample in the batch")
             plot.setLabel("left", "loss")
             plot.setAspectLocked(False)
@@ -199,14 +212,10 @@ class StageView(QWidget):
             self.extra_plot.show()
         elif stage.kind == "batch" and stage.points is not None and np.ndim(stage.points) == 2:
             points = np.asarray(stage.points, dtype=np.float64)
-            labels = np.asarray(stage.labels)
             self.loss_bars.setOpts(x=[], height=[])
-            if labels.ndim == 1 and labels.dtype.kind in "iu":
-                brushes = [pg.mkBrush(*CLASS_COLOURS[int(label) % len(CLASS_COLOURS)])
-                           for label in labels]
-            else:
-                brushes = [pg.mkBrush(120, 120, 120)] * len(points)
-            self.batch_points.setData(points[:, 0], points[:, 1], brush=brushes)
+            self.batch_points.setData(points[:, 0], points[:, 1],
+                                      brush=_brushes(stage.labels, len(points)))
+            self.background_points.setVisible(True)
             plot.setLabel("bottom", "x1")
             plot.setLabel("left", "x2")
             plot.setAspectLocked(True)
@@ -214,3 +223,12 @@ class StageView(QWidget):
             self.extra_plot.show()
         else:
             self.extra_plot.hide()
+
+
+def _brushes(labels: np.ndarray | None, count: int, alpha: int = 255) -> list:
+    """One brush per point: the class colour for integer labels, else grey."""
+    labels = None if labels is None else np.asarray(labels)
+    if labels is not None and labels.ndim == 1 and labels.dtype.kind in "iu":
+        return [pg.mkBrush(*CLASS_COLOURS[int(label) % len(CLASS_COLOURS)], alpha)
+                for label in labels]
+    return [pg.mkBrush(120, 120, 120, alpha)] * count

@@ -70,7 +70,7 @@ def test_each_stage_draws_the_engines_numbers(qtbot, view):
         visible = [w for w in view.panels if w.isVisible()]
         assert len(visible) == len(stage.panels)
         for widget, panel in zip(visible, stage.panels):
-            np.testing.assert_array_equal(widget.image_item.image, np.nan_to_num(panel.image))
+            np.testing.assert_array_equal(widget.image_item.image, panel.image)
             x, y = widget.histogram_curve.getData()
             np.testing.assert_array_equal(y, panel.histogram[0])
             assert panel.name in widget.title.text()
