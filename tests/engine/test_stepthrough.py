@@ -246,3 +246,39 @@ def test_as_image_shapes():
     assert as_image(np.zeros((2, 3, 4, 4)), tile="samples").shape == (4, 9)
     assert as_image(np.zeros((2, 3, 4, 4))).shape == (9, 9)
     assert as_image(np.zeros((2, 3, 4, 4)), tile="filters").shape == (4, 9)
+
+
+@pytest.mark.parametrize("layers, data, loss", [
+    ([{"type": "dense", "units": 6, "activation": "gelu"},
+      {"type": "dropout", "rate": 0.3},
+      {"type": "dense", "units": 1, "activation": "linear"}],
+     {"source": "plane", "samples": 80}, "huber"),
+    ([{"type": "dense", "units": 5, "id": "a"},
+      {"type": "batchnorm"},
+      {"type": "activation", "function": "elu"},
+      {"type": "dense", "units": 5, "activation": "leaky_relu", "id": "b", "inputs": ["input"]},
+      {"type": "add", "inputs": ["activation_1", "b"]},
+      {"type": "dense", "units": 1, "activation": "sigmoid"}],
+     {"source": "xor", "samples": 80}, "binary_crossentropy"),
+])
+def test_other_architectures_step_through_end_to_end(layers, data, loss):
+    from engine.diagnostics import diagnose
+    from engine.neuron_math import dense_layer_ids, explain_neuron
+    trainer = make_trainer(layers, data=data, loss=loss)
+    capture = capture_step(trainer)
+    stages = build_stages(capture)
+    assert [s.layer_id for s in stages if s.kind == "forward"] == list(trainer.model.layers)
+    for stage in stages:
+        for panel in stage.panels:
+            assert np.all(np.isfinite(panel.values)) and panel.image.ndim == 2
+    # Through a linear or elementwise activation, dL/dz = dL/da · f'(z) (checked numerically).
+    for info in capture.layers:
+        if info.layer_id in capture.preactivation_grads and info.activation == "linear":
+            np.testing.assert_allclose(capture.preactivation_grads[info.layer_id],
+                                       capture.output_grads[info.layer_id], rtol=1e-6)
+    assert set(diagnose(capture).layers) == set(trainer.model.layers)
+    for layer_id in dense_layer_ids(capture):
+        math = explain_neuron(capture, layer_id, 0, 1)
+        assert math.preactivation == pytest.approx(
+            float(math.products.sum() + math.bias), rel=1e-4, abs=1e-5)
+        assert math.to_text()
