@@ -1,13 +1,14 @@
 """A bounded-memory store of weight snapshots over a run: dense early, sparser later.
 
 Every ``add`` is kept (the newest snapshot is always there); ``wants(step)`` says beforehand
-whether a snapshot would survive, so a worker can skip copying the weights when it would not. When the store would exceed its cap,
-it drops interior snapshots one at a time, each time the one whose neighbours are closest
-together relative to its age: the score ``(next - previous) / (step + offset)``. Keeping that
-score even makes the gap between kept snapshots grow in proportion to ``step + offset``: every
-step is kept at the start, then roughly logarithmic spacing, so the fast early changes of a run
-stay visible while a long run still fits. The first snapshot (the starting weights) and the
-newest are never dropped while the cap allows them.
+whether a snapshot would survive, so a worker can skip copying weights that would be dropped.
+When the store would exceed its cap, it drops interior snapshots one at a time, each time the
+one whose neighbours are closest together relative to its age: the crowding score
+``(next - previous) / (step - first + offset)``. Keeping that score even makes the gap between
+kept snapshots grow in proportion to ``step - first + offset``: every step is kept at the
+start, then roughly logarithmic spacing, so the fast early changes of a run stay visible while
+a long run still fits. The first snapshot (the starting weights) and the newest are never
+dropped while the cap allows them.
 
 The store is fed on the worker thread and read on the GUI thread, so every method takes a lock.
 Stored arrays are copies marked read-only; ``nearest`` hands them out without copying.

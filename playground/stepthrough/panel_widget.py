@@ -1,4 +1,4 @@
-"""One stage panel: a heatmap of an array with its histogram and summary numbers, updated in place."""
+"""One stage panel: an array's heatmap with its histogram and summary numbers, updated in place."""
 from __future__ import annotations
 
 import numpy as np

@@ -68,8 +68,8 @@ def blas_description() -> str:
 
 def time_recorded_step(trainer: Trainer, view, app, rounds: int) -> dict[str, list[float]]:
     """Milliseconds of each part of one recorded, displayed step, per round."""
-    parts: dict[str, list[float]] = {"capture_step": [], "build_stages": [], "first stage drawn": [],
-                                     "total": [], "each further stage": []}
+    names = ("capture_step", "build_stages", "first stage drawn", "total", "each further stage")
+    parts: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(rounds):
         start = time.perf_counter()
         capture = capture_step(trainer)

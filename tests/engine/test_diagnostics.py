@@ -16,8 +16,8 @@ def test_norms_and_update_ratio_on_the_hand_network():
     first, second = result.layers["dense_1"], result.layers["dense_2"]
     grad_1 = np.sqrt(np.sum(np.square(GRAD_W1)) + np.sum(np.square(GRAD_B1)))
     assert first.grad_norm == pytest.approx(grad_1, rel=1e-5)
-    assert first.weight_norm == pytest.approx(np.sqrt(np.sum(np.square(W1)) + np.sum(np.square(B1))),
-                                              rel=1e-6)
+    weight_1 = np.sqrt(np.sum(np.square(W1)) + np.sum(np.square(B1)))
+    assert first.weight_norm == pytest.approx(weight_1, rel=1e-6)
     assert first.update_ratio == pytest.approx(0.5 * grad_1 / first.weight_norm, rel=1e-5)
     update_2 = np.sqrt(np.sum(np.square(SGD_DELTA_W2)) + np.sum(np.square(SGD_DELTA_B2)))
     assert second.update_norm == pytest.approx(update_2, rel=1e-5)

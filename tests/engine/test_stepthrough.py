@@ -188,7 +188,8 @@ def test_softmax_output_gradient_is_the_true_one_not_the_fused_zero():
 
 
 def test_image_network_stages_tile_images_and_feature_maps():
-    trainer = make_trainer([{"type": "conv2d", "filters": 4, "kernel_size": 3, "activation": "relu"},
+    trainer = make_trainer([{"type": "conv2d", "filters": 4, "kernel_size": 3,
+                             "activation": "relu"},
                             {"type": "maxpool2d", "pool_size": 2},
                             {"type": "flatten"},
                             {"type": "dense", "units": 10, "activation": "softmax"}],
