@@ -53,22 +53,25 @@ class MaxPool2d(Op):
         # Windows that tile x exactly write every element, so no zero fill is needed.
         allocate = np.empty_like if covered else np.zeros_like
         grad_x = allocate(x, dtype=grad.dtype)
-        unclaimed = np.ones(out.shape, dtype=bool)
+        unclaimed = np.empty(out.shape, dtype=bool)
         hit = np.empty(out.shape, dtype=bool)
-        last = (k - 1, k - 1)
-        for i in range(k):
-            rows = _window(i, ho, s)
-            for j in range(k):
-                cols = _window(j, wo, s)
+        offsets = [(i, j) for i in range(k) for j in range(k)]
+        for number, (i, j) in enumerate(offsets):
+            rows, cols = _window(i, ho, s), _window(j, wo, s)
+            if number == len(offsets) - 1:
+                # The maximum is here when no earlier offset held it (everything, for 1x1).
+                hit = unclaimed if number else np.ones(out.shape, dtype=bool)
+            else:
                 np.equal(x[:, :, rows, cols], out, out=hit)
-                if (i, j) != (0, 0):
-                    hit &= unclaimed  # an earlier offset already took this window's maximum
-                if (i, j) != last:
-                    unclaimed &= ~hit
-                if overlapping:
-                    grad_x[:, :, rows, cols] += grad * hit
+                if number == 0:
+                    np.logical_not(hit, out=unclaimed)
                 else:
-                    np.multiply(grad, hit, out=grad_x[:, :, rows, cols])
+                    hit &= unclaimed  # an earlier offset already took this window's maximum
+                    unclaimed ^= hit
+            if overlapping:
+                grad_x[:, :, rows, cols] += grad * hit
+            else:
+                np.multiply(grad, hit, out=grad_x[:, :, rows, cols])
         return (grad_x,)
 
 

@@ -149,15 +149,46 @@ def run(scale: float = 1.0) -> dict[str, dict[str, float]]:
     return results
 
 
+def single_threaded():
+    """Context: numpy's BLAS and PyTorch both on one thread.
+
+    On a shared 2-core machine a second BLAS/OpenMP thread that cannot get a core stalls every
+    GEMM, and PyTorch suffers more from it than numpy; one thread each gives a steadier ratio.
+    """
+    import contextlib
+
+    from threadpoolctl import threadpool_limits
+
+    @contextlib.contextmanager
+    def limit():
+        try:
+            import torch
+            previous = torch.get_num_threads()
+            torch.set_num_threads(1)
+        except ImportError:
+            torch = None
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(previous)
+    return limit()
+
+
 def main() -> None:
-    """Print the benchmark table."""
+    """Print the benchmark table: default threads, then one thread each."""
     try:
         import torch
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     except ImportError:
         print("torch not installed: engine figures only")
     print(f"numpy {np.__version__}, BLAS: {blas_kernel()}")
+    print("-- default threads")
     run()
+    print("-- one thread each (numpy BLAS and torch)")
+    with single_threaded():
+        run()
 
 
 def test_benchmark_prints_ratios() -> None:

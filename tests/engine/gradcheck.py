@@ -199,6 +199,8 @@ OP_CASES: dict[str, Builder] = {
     "maxpool_2": _unary(lambda x: MaxPool2d.apply(x, pool=2, stride=2), shape=(2, 2, 4, 5)),
     "maxpool_3_stride2": _unary(lambda x: MaxPool2d.apply(x, pool=3, stride=2), shape=(2, 2, 7, 7)),
     "maxpool_2_stride1": _unary(lambda x: MaxPool2d.apply(x, pool=2, stride=1), shape=(1, 2, 4, 4)),
+    "maxpool_1": _unary(lambda x: MaxPool2d.apply(x, pool=1, stride=1), shape=(1, 2, 3, 3)),
+    "maxpool_2_stride3": _unary(lambda x: MaxPool2d.apply(x, pool=2, stride=3), shape=(1, 2, 7, 8)),
     "avgpool_2": _unary(lambda x: AvgPool2d.apply(x, pool=2, stride=2), shape=(2, 2, 5, 4)),
     "avgpool_3_stride2": _unary(lambda x: AvgPool2d.apply(x, pool=3, stride=2), shape=(1, 2, 7, 7)),
     "softmax_ce": _loss_op(SoftmaxCrossEntropy, "logits_multi"),
