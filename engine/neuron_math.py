@@ -115,9 +115,9 @@ class NeuronMath:
                          f"(regularization) = {batch}")
             rows.append(("Gradient", f"∂L/∂w[{self._name(i)}] = x·∂L/∂z = {_num(self.inputs[i])}·"
                                      f"{_factor(self.delta)} = {_num(self.weight_grad_sample[i])} "
-                                     f"for this sample; over the batch {batch}"))
-        rows.append(("Gradient", f"∂L/∂b = ∂L/∂z = {_num(self.delta)} for this sample; over the "
-                                 f"batch {_num(self.bias_grad, 6)}"))
+                                     f"(this sample); batch total {batch}"))
+        rows.append(("Gradient", f"∂L/∂b = ∂L/∂z = {_num(self.delta)} (this sample); "
+                                 f"batch total {_num(self.bias_grad, 6)}"))
         for i in shown:
             rows.append(("Update", f"w[{self._name(i)}]: {_num(self.weights[i], 6)} + "
                                    f"{_factor(self.weight_update[i], 6)} = "
@@ -184,20 +184,46 @@ class NeuronMath:
         return "\n".join(out)
 
     def to_html(self, max_terms: int = MAX_TERMS) -> str:
-        """The derivation as simple HTML (headings and monospace lines) for a rich-text view."""
+        """The derivation as HTML: the formulas as lines, the per-input numbers as a table."""
         parts = [f"<h3>Neuron {html.escape(self.layer_id)}[{self.unit}], "
                  f"sample {self.sample}</h3>"]
         heading = None
         for section, line in self.lines(max_terms):
+            if section in ("Gradient", "Update"):
+                continue  # the table below shows these numbers side by side
             if section != heading:
-                if heading is not None:
+                if heading == "Backward":
+                    parts.append("</div>" + self._html_table(max_terms))
+                elif heading is not None:
                     parts.append("</div>")
-                parts.append(f"<h4>{html.escape(section)}</h4><div style='font-family: monospace'>")
+                parts.append(f"<h4>{html.escape(section)}</h4>"
+                             f"<div style='font-family: monospace'>")
                 heading = section
             parts.append(f"{html.escape(line)}<br/>")
         if heading is not None:
             parts.append("</div>")
         return "".join(parts)
+
+    def _html_table(self, max_terms: int) -> str:
+        """Per input: x, w, x·w, this sample's and the batch's ∂L/∂w, Δw and the new w."""
+        header = ("input", "x", "w", "x·w", "∂L/∂w (this sample)", "∂L/∂w (batch)", "Δw",
+                  "new w")
+        rows = [(self._name(i), self.inputs[i], self.weights[i], self.products[i],
+                 self.weight_grad_sample[i], self.weight_grad[i], self.weight_update[i],
+                 self.weights_after[i]) for i in self.shown_terms(max_terms)]
+        rows.append(("bias b", "", self.bias, "", self.delta, self.bias_grad, self.bias_update,
+                     self.bias_after))
+        cells = ["<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+        for row in rows:
+            cells.append("<tr>" + "".join(
+                f"<td align='right'>{html.escape(v if isinstance(v, str) else _num(v, 5))}</td>"
+                for v in row) + "</tr>")
+        hidden = len(self.inputs) - len(self.shown_terms(max_terms))
+        note = f"<p>{hidden} smaller inputs not shown.</p>" if hidden else ""
+        regularized = ("<p>The batch gradient of each weight includes regularization.</p>"
+                       if self.regularized else "")
+        return (f"<h4>Gradient and update, per input</h4><table border='1' cellspacing='0' "
+                f"cellpadding='3'>{''.join(cells)}</table>{note}{regularized}")
 
 
 def dense_layer_ids(capture) -> list[str]:

@@ -66,6 +66,9 @@ def test_hidden_neuron_backprop_and_adam_update_on_the_second_step():
     assert "m̂ = m/(1−β1^2)" in text and "= 0.0980834" in text
     html = math.to_html()
     assert html.startswith("<h3>Neuron dense_1[0]") and "<h4>Optimizer</h4>" in html
+    # The per-input table: a header, one row per input (x1, x2) and one for the bias.
+    assert html.count("<tr>") == 4 and "<td align='right'>x2</td>" in html
+    assert "<td align='right'>0.098083</td>" in html   # Δw of x1 → unit 0 on step 2
 
 
 def test_regularization_term_is_shown_and_added_to_the_gradient():
