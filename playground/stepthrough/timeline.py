@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QMenu,
                                QMessageBox, QSlider, QSpinBox, QToolButton, QVBoxLayout,
@@ -20,6 +21,15 @@ from engine.snapshots import SnapshotStore
 from playground.stepthrough import frame_export
 
 FrameRenderer = Callable[[int, dict], object]   # (step, state) -> QImage / PIL image / array
+MAX_FRAMES = 300   # an export picks at most this many stored steps, evenly spread
+
+
+def frame_steps(steps: list[int], max_frames: int = MAX_FRAMES) -> list[int]:
+    """At most ``max_frames`` of ``steps``, evenly spread, always with the first and last."""
+    if len(steps) <= max_frames:
+        return list(steps)
+    picks = np.unique(np.round(np.linspace(0, len(steps) - 1, max_frames)).astype(int))
+    return [steps[i] for i in picks]
 
 
 class TimelineView(QWidget):
@@ -216,12 +226,12 @@ class TimelineView(QWidget):
             step, state = self.store.nearest(step)
         return self.renderer(step, state)
 
-    def export_animation(self, path: str | Path) -> list[Path]:
-        """Render every stored step and write a GIF (``*.gif``) or PNG frames into a folder."""
+    def export_animation(self, path: str | Path, max_frames: int = MAX_FRAMES) -> list[Path]:
+        """Render the stored steps (at most ``max_frames``) as a GIF (``*.gif``) or PNG frames."""
         if self.renderer is None:
             raise RuntimeError("no frame renderer is set, so there is nothing to draw")
         self.pause()
-        steps = self.store.steps()
+        steps = frame_steps(self.store.steps(), max_frames)
         try:
             return frame_export.export_animation(self._render, steps, path,
                                                  fps=self.fps_box.value())

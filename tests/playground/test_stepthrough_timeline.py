@@ -10,7 +10,7 @@ from engine.graph import build_model
 from engine.snapshots import SnapshotStore
 from playground.stepthrough.frame_export import (export_gif, export_png_frames, to_pil,
                                                  widget_renderer)
-from playground.stepthrough.timeline import TimelineView
+from playground.stepthrough.timeline import TimelineView, frame_steps
 
 
 def grid_points(trainer, size: int = 30) -> np.ndarray:
@@ -123,6 +123,9 @@ def test_export_gif_and_png_frames(qtbot, tmp_path, run):
     pngs = timeline.export_animation(tmp_path / "frames")
     assert [p.name for p in pngs[:2]] == ["frame_0000.png", "frame_0001.png"] and len(pngs) == 41
     assert np.asarray(Image.open(pngs[7]))[0, 0, 0] == 35
+    few = timeline.export_animation(tmp_path / "few", max_frames=5)   # long runs are thinned
+    assert [int(np.asarray(Image.open(p))[0, 0, 0]) // 5 for p in few] == [0, 10, 20, 30, 40]
+    assert frame_steps(list(range(7)), 3) == [0, 3, 6] and frame_steps([4, 9], 3) == [4, 9]
 
 
 def test_widget_frames_and_mixed_sizes(qtbot, tmp_path):
