@@ -26,6 +26,11 @@ DEFAULT_OFFSET = 64.0     # steps: below about this age every step is worth keep
 ENTRY_OVERHEAD = 256      # bytes of bookkeeping counted per snapshot (dict, ints)
 
 
+def _owns_data(value) -> bool:
+    """True for an ndarray that owns its memory (safe to keep without copying)."""
+    return isinstance(value, np.ndarray) and value.flags.owndata
+
+
 class SnapshotStore:
     """Weights (name → array) by step, kept under ``cap_mb`` megabytes."""
 
@@ -62,7 +67,9 @@ class SnapshotStore:
         and adding an earlier step first forgets every later snapshot (a reset or rewind).
         """
         step = int(step)
-        stored = {name: np.array(value, copy=copy) for name, value in state.items()}
+        # Arrays are frozen below, so a view (e.g. a live parameter) is always copied.
+        stored = {name: np.array(value, copy=copy or not _owns_data(value))
+                  for name, value in state.items()}
         for value in stored.values():
             value.flags.writeable = False
         size = sum(value.nbytes for value in stored.values()) + ENTRY_OVERHEAD

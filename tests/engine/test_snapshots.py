@@ -78,6 +78,10 @@ def test_lookups_nearest_at_or_before_and_read_only_arrays():
     source["dense_1.weight"][0] = 99.0                    # later changes do not leak in
     assert store.get(30)["dense_1.weight"][0] == 3.0
     assert "4 snapshots" in store.summary() and "of 64 MB" in store.summary()
+    live = np.zeros(30, np.float32)
+    store.add(40, {"view": live[:20]}, copy=False)          # a view is copied even so
+    live[0] = 7.0
+    assert live.flags.writeable and store.get(40)["view"][0] == 0.0
 
 
 def test_rewinding_replacing_and_shrinking():
