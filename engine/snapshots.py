@@ -85,6 +85,16 @@ class SnapshotStore:
             self._shrink()
             return True
 
+    def record(self, step: int, model, force: bool = False) -> bool:
+        """Keep ``model``'s weights at ``step`` if wanted (always with ``force``); True if kept.
+
+        The worker calls this after every step, and with ``force=True`` when training pauses
+        or stops or a weight is edited, so the latest state can always be replayed.
+        """
+        if not force and not self.wants(step):
+            return False
+        return self.add(step, model.state_dict(), copy=False)
+
     def wants(self, step: int) -> bool:
         """Whether a snapshot at ``step`` would survive thinning (cheap; call before copying).
 

@@ -53,6 +53,13 @@ class MathView(QWidget):
         self._set_limits()
         self._refresh()
 
+    def clear(self) -> None:
+        """Forget the step (after a reset); the next capture starts at the first dense layer."""
+        self.capture = None
+        self.math = None
+        self.layer_box.clear()
+        self.text.setHtml("<i>Step once to see a neuron's maths with its numbers.</i>")
+
     def set_neuron(self, layer_id: str, unit: int, sample: int | None = None) -> None:
         """Choose a neuron (e.g. clicked on the network canvas)."""
         self.layer_box.setCurrentText(layer_id)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel,
                                QWidget)
 
 from engine.snapshots import SnapshotStore
-from playground.stepthrough import frame_export
+from playground.stepthrough.frame_export import export_animation
 
 FrameRenderer = Callable[[int, dict], object]   # (step, state) -> QImage / PIL image / array
 MAX_FRAMES = 300   # an export picks at most this many stored steps, evenly spread
@@ -233,8 +233,8 @@ class TimelineView(QWidget):
         self.pause()
         steps = frame_steps(self.store.steps(), max_frames)
         try:
-            return frame_export.export_animation(self._render, steps, path,
-                                                 fps=self.fps_box.value())
+            return export_animation(self._render, steps, path,
+                                    fps=self.fps_box.value())
         finally:
             if self.current_step is not None:  # put the views back where they were
                 self.set_step(self.current_step)

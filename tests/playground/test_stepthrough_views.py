@@ -101,3 +101,29 @@ def test_edit_weight_checks_its_arguments():
         edit_weight(trainer.model, "dense_1.weight", (5, 0), 1.0)
     with pytest.raises(ValueError, match="finite"):
         edit_weight(trainer.model, "dense_1.weight", (0, 0), float("nan"))
+
+
+def test_panel_shows_a_step_in_every_tab_and_forwards_signals(qtbot):
+    from playground.stepthrough import StepThroughPanel
+    panel = StepThroughPanel()
+    qtbot.addWidget(panel)
+    trainer = make_trainer()
+    highlighted = []
+    panel.layerHighlighted.connect(highlighted.append)
+    capture = capture_step(trainer)
+    with qtbot.waitSignal(panel.batchShown) as batch:
+        panel.show_capture(capture)
+    assert np.array_equal(batch.args[0], capture.record.batch_indices)
+    assert panel.stage_view.current_stage.kind == "batch" and highlighted == [""]
+    assert panel.math_view.math is not None and panel.math_view.math.layer_id == "dense_1"
+    assert panel.diagnostics_view.latest.step == capture.record.step
+    panel.stage_view.next_stage()
+    assert highlighted[-1] == "dense_1"
+    with qtbot.waitSignal(panel.neuronChosen) as chosen:
+        panel.math_view.set_neuron("dense_3", 0)
+    assert chosen.args == ["dense_3", 0]
+    panel.clear()
+    assert panel.stage_view.current_stage is None and panel.math_view.math is None
+    assert panel.diagnostics_view.table.rowCount() == 0
+    panel.show_capture(capture_step(trainer))                 # works again after a clear
+    assert panel.math_view.layer_box.currentText() == "dense_1"
