@@ -47,6 +47,7 @@ class Conv2d(Layer):
     @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """``(filters, Ho, Wo)``; valid padding needs the kernel to fit the input."""
+        config = cls.settings(config)
         cls.check_input_count(input_shapes)
         shape = tuple(input_shapes[0])
         require_image("conv2d", shape)

@@ -25,6 +25,7 @@ class Dense(Layer):
     @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """``(units,)``; the input must be a 1-D feature vector."""
+        config = cls.settings(config)
         cls.check_input_count(input_shapes)
         shape = tuple(input_shapes[0])
         if len(shape) != 1:

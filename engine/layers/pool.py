@@ -28,6 +28,7 @@ class _Pool(Layer):
     @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """``(C, Ho, Wo)`` with Ho = floor((H - pool) / stride) + 1."""
+        config = cls.settings(config)
         cls.check_input_count(input_shapes)
         shape = tuple(input_shapes[0])
         require_image(cls.type_name, shape)

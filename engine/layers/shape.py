@@ -36,6 +36,7 @@ class Reshape(Layer):
     @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """The requested shape, when its element count matches the input's."""
+        config = cls.settings(config)
         cls.check_input_count(input_shapes)
         source = tuple(input_shapes[0])
         target = tuple(int(n) for n in config["shape"])

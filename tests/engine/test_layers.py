@@ -303,3 +303,9 @@ def test_large_inference_batches_run_in_bounded_sub_batches(monkeypatch) -> None
     sizes.clear()
     layer.forward(Tensor(x))  # recording: one batch, the columns are kept for backward
     assert sizes == [10]
+
+
+def test_infer_shape_fills_defaults_itself() -> None:
+    assert LAYERS.entries["conv2d"].infer_shape({"filters": 2}, [(1, 5, 5)]) == (2, 3, 3)
+    assert LAYERS.entries["maxpool2d"].infer_shape({}, [(1, 5, 5)]) == (1, 2, 2)
+    assert LAYERS.entries["dense"].infer_shape({"units": 4}, [(3,)]) == (4,)
