@@ -18,8 +18,10 @@ def _window(start: int, count: int, stride: int) -> slice:
 class MaxPool2d(Op):
     """Maximum over each ``pool`` x ``pool`` window; the gradient goes to the first maximum.
 
-    Forward is a chain of ``np.maximum`` over the window offsets (cheap); which offset won is
-    only worked out in backward, by comparing each offset with the output in scan order.
+    The common 2x2 / stride 2 pool runs a small tournament (left vs right in each row, then top
+    vs bottom) whose three comparison masks make backward four masked multiplies. Other sizes
+    take a chain of ``np.maximum`` over the offsets and find the winning offset in backward by
+    comparing each offset with the output in scan order. Both follow PyTorch's tie rule.
     """
 
     def __init__(self, pool: int, stride: int) -> None:
@@ -29,6 +31,8 @@ class MaxPool2d(Op):
         k, s = self.pool, self.stride
         ho, wo = pool_output_size(x.shape[2], k, s), pool_output_size(x.shape[3], k, s)
         self.x, self.out_hw = x, (ho, wo)
+        if k == 2 and s == 2:
+            return self._forward_pairs(x, ho, wo)
         best = None
         for i in range(k):
             rows = _window(i, ho, s)
@@ -42,6 +46,18 @@ class MaxPool2d(Op):
         self.out = best
         return best
 
+    def _forward_pairs(self, x: np.ndarray, ho: int, wo: int) -> np.ndarray:
+        """2x2 / stride 2: remember which side won each comparison (strict >: first wins)."""
+        top_row, bottom_row = _window(0, ho, 2), _window(1, ho, 2)
+        left, right = _window(0, wo, 2), _window(1, wo, 2)
+        a, b = x[:, :, top_row, left], x[:, :, top_row, right]
+        c, d = x[:, :, bottom_row, left], x[:, :, bottom_row, right]
+        self.right_wins_top, self.right_wins_bottom = b > a, d > c
+        top, bottom = np.maximum(a, b), np.maximum(c, d)
+        self.bottom_wins = bottom > top
+        self.out = np.maximum(top, bottom, out=top)
+        return self.out
+
     def backward(self, grad: np.ndarray) -> tuple:
         k, s = self.pool, self.stride
         ho, wo = self.out_hw
@@ -53,6 +69,15 @@ class MaxPool2d(Op):
         # Windows that tile x exactly write every element, so no zero fill is needed.
         allocate = np.empty_like if covered else np.zeros_like
         grad_x = allocate(x, dtype=grad.dtype)
+        if k == 2 and s == 2:
+            top_grad = grad * ~self.bottom_wins
+            bottom_grad = grad * self.bottom_wins
+            for row, row_grad, right_wins in ((0, top_grad, self.right_wins_top),
+                                              (1, bottom_grad, self.right_wins_bottom)):
+                rows = _window(row, ho, 2)
+                np.multiply(row_grad, ~right_wins, out=grad_x[:, :, rows, _window(0, wo, 2)])
+                np.multiply(row_grad, right_wins, out=grad_x[:, :, rows, _window(1, wo, 2)])
+            return (grad_x,)
         unclaimed = np.empty(out.shape, dtype=bool)
         hit = np.empty(out.shape, dtype=bool)
         offsets = [(i, j) for i in range(k) for j in range(k)]

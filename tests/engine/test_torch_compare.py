@@ -252,3 +252,16 @@ def test_probability_paths_match_torch() -> None:
     out.backward()
     tout.backward()
     close(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize("pool,stride", [(2, 2), (3, 2), (2, 1), (3, 3)])
+def test_maxpool_tie_rule_matches_torch(pool: int, stride: int) -> None:
+    rng = np.random.default_rng(pool * 10 + stride)
+    values = rng.integers(0, 3, (3, 2, 9, 8)).astype(np.float64)  # many equal maxima
+    layer = build_layer({"type": "maxpool2d", "pool_size": pool, "stride": stride}, [(2, 9, 8)],
+                        rng, np.float64)
+    x, tx = Tensor(values.copy(), requires_grad=True), torch.tensor(values, requires_grad=True)
+    out, tout = layer.forward(x), F.max_pool2d(tx, pool, stride)
+    close(out.data, tout)
+    _backprop(out, tout, rng)
+    close(x.grad, tx.grad)
