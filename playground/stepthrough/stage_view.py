@@ -225,10 +225,13 @@ class StageView(QWidget):
             self.extra_plot.hide()
 
 
-def _brushes(labels: np.ndarray | None, count: int, alpha: int = 255) -> list:
+def _brushes(labels: np.ndarray | None, count: int, alpha: int = 255) -> np.ndarray:
     """One brush per point: the class colour for integer labels, else grey."""
     labels = None if labels is None else np.asarray(labels)
     if labels is not None and labels.ndim == 1 and labels.dtype.kind in "iu":
-        return [pg.mkBrush(*CLASS_COLOURS[int(label) % len(CLASS_COLOURS)], alpha)
-                for label in labels]
-    return [pg.mkBrush(120, 120, 120, alpha)] * count
+        palette = np.empty(len(CLASS_COLOURS), dtype=object)
+        palette[:] = [pg.mkBrush(*colour, alpha) for colour in CLASS_COLOURS]
+        return palette[labels % len(CLASS_COLOURS)]
+    grey = np.empty(count, dtype=object)
+    grey[:] = [pg.mkBrush(120, 120, 120, alpha)] * count
+    return grey
