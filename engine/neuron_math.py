@@ -35,7 +35,7 @@ def _factor(value: float, digits: int = 4) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-@dataclass
+@dataclass(eq=False)  # holds arrays: compare by identity
 class NeuronMath:
     """The numbers behind one neuron for one sample of a recorded step."""
 

@@ -42,7 +42,7 @@ class LayerInfo:
     output_shape: tuple[int, ...]
 
 
-@dataclass
+@dataclass(eq=False)  # holds arrays: compare by identity
 class StepCapture:
     """One recorded step plus the derived arrays that explain it (all copies)."""
 
@@ -178,7 +178,7 @@ def as_image(values: np.ndarray, tile: str = "channels") -> np.ndarray:
     return tile_images(values[0, :MAX_TILES])
 
 
-@dataclass
+@dataclass(eq=False)  # holds arrays: compare by identity
 class Panel:
     """One array of a stage, with its heatmap image, histogram and summary numbers."""
 
@@ -221,7 +221,7 @@ class Panel:
         return tuple(np.shape(self.values))
 
 
-@dataclass
+@dataclass(eq=False)  # holds arrays: compare by identity
 class Stage:
     """One moment of a training step, shown as a few panels with a caption."""
 
