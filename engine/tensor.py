@@ -37,10 +37,14 @@ class Tensor:
     """An ndarray plus what is needed to differentiate through it."""
 
     __slots__ = ("data", "grad", "requires_grad", "op", "name", "retains_grad")
+    # numpy must defer to Tensor's reflected operators (ndarray - tensor gives a Tensor).
+    __array_ufunc__ = None
 
     def __init__(self, data, requires_grad: bool = False, name: str = "", dtype=None) -> None:
         if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype):
             self.data = data
+        elif dtype is None and isinstance(data, np.floating):
+            self.data = np.asarray(data)
         else:
             self.data = np.asarray(data, dtype=dtype or DEFAULT_DTYPE)
         self.grad: np.ndarray | None = None
@@ -168,6 +172,8 @@ def as_tensor(value, dtype=None) -> Tensor:
     """Wrap arrays and numbers as constant tensors; pass tensors through."""
     if isinstance(value, Tensor):
         return value
+    if dtype is None and isinstance(value, (np.ndarray, np.floating)) and value.dtype.kind == "f":
+        return Tensor(np.asarray(value))
     return Tensor(np.asarray(value, dtype=dtype or DEFAULT_DTYPE))
 
 
@@ -251,7 +257,10 @@ class Op:
                 continue
             g = np.asarray(g)
             if g.shape != tensor.data.shape:
-                g = _unbroadcast(g, tensor.data.shape)
+                try:
+                    g = _unbroadcast(g, tensor.data.shape)
+                except ValueError:
+                    pass
             if g.shape != tensor.data.shape:
                 raise ValueError(
                     f"{type(self).__name__}.backward gave a gradient of shape {g.shape} "

@@ -148,3 +148,32 @@ def test_array_constants_take_the_tensor_dtype() -> None:
         assert out.dtype == np.float32
     out = Tensor(np.ones((2, 3), np.float32), requires_grad=True) @ np.ones((3, 2))
     assert out.dtype == np.float32
+
+
+def test_ndarray_on_the_left_defers_to_tensor():
+    """ndarray - Tensor is a Tensor (not an object array) and keeps the gradient path."""
+    import numpy as np
+    from engine.tensor import Tensor
+    t = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    out = np.full(3, 2.0, dtype=np.float32) - t
+    assert isinstance(out, Tensor)
+    out.sum().backward()
+    assert np.allclose(t.grad, -1.0)
+
+
+def test_wrong_gradient_shape_names_the_op():
+    """A backward that returns an unfixable shape is reported with the op's name."""
+    import numpy as np
+    import pytest
+    from engine.tensor import Op, Tensor
+
+    class Broken(Op):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad):
+            return (np.ones((7, 5)),)
+
+    t = Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match="Broken.backward"):
+        Broken.apply(t).sum().backward()
