@@ -1,0 +1,114 @@
+"""The start page lists the presets, draws their data, and reports what the person picked."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+
+from playground.start_page import (PresetCard, StartPage, describe_network, describe_preset,
+                                   load_presets)
+
+
+def _write(folder: Path, name: str, project: dict) -> Path:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(project), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def presets_dir(tmp_path: Path) -> Path:
+    _write(tmp_path, "spiral", {
+        "layerlab": 1, "name": "Spiral", "seed": 3,
+        "data": {"source": "spiral", "samples": 200, "noise": 0.1},
+        "network": {"layers": [{"type": "dense", "units": 8, "activation": "tanh"},
+                               {"type": "dense", "units": 1, "activation": "sigmoid"}]}})
+    _write(tmp_path, "digits", {
+        "layerlab": 1, "name": "Digits", "data": {"source": "digits"},
+        "network": {"layers": [{"type": "conv2d", "filters": 4, "kernel_size": 3},
+                               {"type": "flatten"}, {"type": "dense", "units": 10}]}})
+    _write(tmp_path, "table", {"layerlab": 1, "name": "My table",
+                               "data": {"source": "csv", "path": "missing.csv", "target": "y"},
+                               "network": {"layers": []}})
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    return tmp_path
+
+
+def test_descriptions_name_the_data_and_the_layers() -> None:
+    assert describe_network([{"type": "dense", "units": 8}, {"type": "dense", "units": 1}]) \
+        == "dense 8 → 1"
+    assert describe_network([{"type": "conv2d", "filters": 16}, {"type": "maxpool2d"},
+                             {"type": "flatten"}, {"type": "dense", "units": 10}]) \
+        == "conv 16 → maxpool → dense 10"
+    line = describe_preset({"data": {"source": "spiral", "features": ["x1", "x2", "sin(x1)"]},
+                            "network": {"layers": [{"type": "dense", "units": 4}]}})
+    assert line == "Spiral, 3 features · dense 4"
+
+
+def test_load_presets_skips_broken_files_and_sorts_by_name(presets_dir: Path) -> None:
+    names = [info.name for info in load_presets(presets_dir)]
+    assert names == ["Digits", "My table", "Spiral"]
+
+
+def test_bundled_presets_each_get_a_card(qtbot) -> None:
+    page = StartPage()
+    qtbot.addWidget(page)
+    bundled = load_presets()
+    assert len(page.cards) == len(bundled)
+    assert [card.info.name for card in page.cards] == [info.name for info in bundled]
+
+
+def test_cards_show_thumbnails_and_click_emits_preset_path(qtbot, presets_dir: Path) -> None:
+    page = StartPage(presets_dir)
+    qtbot.addWidget(page)
+    page.resize(900, 600)
+    with qtbot.waitSignal(page.thumbnailsReady, timeout=10_000):
+        page.show()
+    cards = page.findChildren(PresetCard)
+    assert len(cards) == 3
+    for card in cards:
+        pixmap = card.thumbnail.pixmap()
+        assert card.has_thumbnail and not pixmap.isNull()
+    # The spiral thumbnail holds both class colours (orange and blue points).
+    spiral = next(card for card in cards if card.info.name == "Spiral")
+    image = spiral.thumbnail.pixmap().toImage()
+    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 2)
+               for y in range(0, image.height(), 2)}
+    assert "#f59322" in colours and "#0877bd" in colours
+    with qtbot.waitSignal(page.presetChosen, timeout=2_000) as blocker:
+        qtbot.mouseClick(spiral, Qt.MouseButton.LeftButton)
+    assert blocker.args == [str(presets_dir / "spiral.json")]
+
+
+def test_action_buttons_emit_their_signals(qtbot, tmp_path: Path) -> None:
+    page = StartPage(tmp_path)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.cards == [] and page.empty_label.isVisibleTo(page)
+    for button, signal in ((page.new_button, page.newEmptyRequested),
+                           (page.open_button, page.openRequested),
+                           (page.tour_button, page.tourRequested)):
+        with qtbot.waitSignal(signal, timeout=2_000):
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_every_control_has_a_tooltip(qtbot, presets_dir: Path) -> None:
+    page = StartPage(presets_dir)
+    qtbot.addWidget(page)
+    buttons = page.findChildren(QPushButton)
+    assert len(buttons) == 3 + 3
+    assert all(button.toolTip() for button in buttons)
+
+
+def test_gallery_reflows_to_the_width(qtbot) -> None:
+    page = StartPage()
+    qtbot.addWidget(page)
+    page.resize(460, 600)
+    page.show()
+    qtbot.waitUntil(lambda: page.grid.columnCount() >= 1)
+    narrow = {page.grid.getItemPosition(page.grid.indexOf(card))[1] for card in page.cards}
+    page.resize(1300, 600)
+    qtbot.waitUntil(lambda: len({page.grid.getItemPosition(page.grid.indexOf(card))[1]
+                                 for card in page.cards}) > len(narrow))
