@@ -1,0 +1,1 @@
+"""The network editor: a QGraphicsView node canvas over the session's layer list."""
