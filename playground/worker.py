@@ -1,0 +1,244 @@
+"""The training worker: owns the engine Trainer on a Python thread.
+
+Commands (start, pause, step, reset, stop, learning rate) go through a thread-safe deque and
+are applied between batches. Every step appends a scalar record to a lock-protected buffer;
+a snapshot (decision grid, neuron maps, weight copies) is made on this thread at most
+``snapshot_hz`` times a second. The GUI drains the buffer from a QTimer; the only signals are
+``finished`` and ``failed``, never one per step (see TOOLCHAIN.md).
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from playground.snapshots import Snapshot, SnapshotMaker
+
+DIVERGED_MESSAGE = ("Training diverged at step {step}: the loss stopped being a finite number. "
+                    "Training is paused and the last finite weights are restored. "
+                    "Lower the learning rate, then press Train (or Reset to start over).")
+
+
+@dataclass
+class Drained:
+    """What the GUI takes from the worker once per frame."""
+
+    steps: np.ndarray                 # step numbers of the new records
+    losses: np.ndarray
+    accuracies: np.ndarray            # NaN where there is none (regression)
+    snapshot: Snapshot | None
+    messages: list[str] = field(default_factory=list)
+    running: bool = False
+    step: int = 0
+    epoch: int = 0
+    steps_per_second: float = 0.0
+    diverged: bool = False
+
+
+class TrainingWorker(QObject):
+    """Runs a Trainer on its own thread and publishes records and snapshots through a buffer."""
+
+    finished = Signal()
+    failed = Signal(str)
+
+    def __init__(self, snapshot_hz: float = 15.0, evaluate_hz: float = 4.0,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.snapshot_interval = 1.0 / snapshot_hz
+        self.evaluate_interval = 1.0 / evaluate_hz
+        self._commands: deque = deque()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._records: list[tuple[int, float, float]] = []
+        self._snapshot: Snapshot | None = None
+        self._messages: list[str] = []
+        self._thread: threading.Thread | None = None
+        self._state = {"running": False, "step": 0, "epoch": 0, "diverged": False}
+        self._rate = (0.0, 0)    # (time, step) at the last rate measurement
+        self._steps_per_second = 0.0
+        self.trainer = None      # touched only on the worker thread once it runs
+
+    # ------------------------------------------------------------------ GUI-thread API
+    def load(self, trainer) -> None:
+        """Hand a fresh Trainer to the worker (starts the thread on first use)."""
+        self._send("load", trainer)
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="layerlab-trainer",
+                                            daemon=True)
+            self._thread.start()
+
+    def start(self) -> None:
+        """Train continuously."""
+        self._send("start")
+
+    def pause(self) -> None:
+        """Stop after the current batch."""
+        self._send("pause")
+
+    def step(self, count: int = 1) -> None:
+        """Train exactly ``count`` mini-batches, then pause."""
+        self._send("step", int(count))
+
+    def reset(self) -> None:
+        """Fresh weights from the seed; counters to zero."""
+        self._send("reset")
+
+    def set_learning_rate(self, rate: float) -> None:
+        """Change the learning rate from the next batch on."""
+        self._send("rate", float(rate))
+
+    def snapshot_now(self) -> None:
+        """Ask for a snapshot (with evaluation) as soon as possible."""
+        self._send("snapshot")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """End the thread and wait for it."""
+        thread = self._thread
+        if thread is None:
+            return
+        self._send("stop")
+        thread.join(timeout)
+        self._thread = None
+
+    @property
+    def is_running(self) -> bool:
+        """Whether the worker is training continuously."""
+        return bool(self._state["running"])
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def drain(self) -> Drained:
+        """Everything published since the last call (records, newest snapshot, messages)."""
+        with self._lock:
+            records, self._records = self._records, []
+            snapshot, self._snapshot = self._snapshot, None
+            messages, self._messages = self._messages, []
+            state = dict(self._state)
+            rate = self._steps_per_second
+        if records:
+            table = np.array(records, dtype=np.float64)
+            steps, losses, accuracies = table[:, 0], table[:, 1], table[:, 2]
+        else:
+            steps = losses = accuracies = np.empty(0)
+        return Drained(steps, losses, accuracies, snapshot, messages, state["running"],
+                       state["step"], state["epoch"], rate if state["running"] else 0.0,
+                       state["diverged"])
+
+    def _send(self, command: str, value=None) -> None:
+        self._commands.append((command, value))
+        self._wake.set()
+
+    # ------------------------------------------------------------------ worker thread
+    def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as error:  # noqa: BLE001 - any failure must reach the person
+            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+            with self._lock:
+                self._state["running"] = False
+            self.failed.emit(f"Training stopped because of an error: {detail}")
+
+    def _loop(self) -> None:
+        trainer = None
+        maker: SnapshotMaker | None = None
+        running = False
+        pending = 0
+        last_snapshot = last_eval = 0.0
+        want_snapshot = False
+        target_steps = 0
+        while True:
+            while self._commands:
+                command, value = self._commands.popleft()
+                if command == "stop":
+                    return
+                if command == "load":
+                    trainer, running, pending = value, False, 0
+                    self.trainer = trainer
+                    maker = SnapshotMaker(trainer)
+                    target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
+                    want_snapshot = True
+                elif trainer is None:
+                    continue
+                elif command == "start":
+                    if trainer.diverged:
+                        trainer.resume()
+                    if trainer.steps >= target_steps:
+                        target_steps = trainer.steps + trainer.steps_per_epoch * int(
+                            trainer.project.training["epochs"])
+                    running, pending = True, 0
+                    self._rate = (time.perf_counter(), trainer.steps)
+                elif command == "pause":
+                    running, pending, want_snapshot = False, 0, True
+                elif command == "step":
+                    if trainer.diverged:
+                        trainer.resume()
+                    running, pending = False, pending + value
+                elif command == "reset":
+                    trainer.reset()
+                    maker = SnapshotMaker(trainer)
+                    running, pending, want_snapshot = False, 0, True
+                    target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
+                elif command == "rate":
+                    trainer.set_learning_rate(value)
+                elif command == "snapshot":
+                    want_snapshot = True
+                self._publish_state(trainer, running)
+            if trainer is None or not (running or pending or want_snapshot):
+                self._wake.wait(0.1)
+                self._wake.clear()
+                continue
+            if running or pending:
+                record = trainer.step()
+                accuracy = record.accuracy if record.accuracy is not None else np.nan
+                with self._lock:
+                    self._records.append((record.step, record.loss, accuracy))
+                    self._state["step"] = record.step
+                    self._state["epoch"] = trainer.epoch
+                if pending:
+                    pending -= 1
+                    want_snapshot = want_snapshot or pending == 0
+                if record.diverged:
+                    running, pending, want_snapshot = False, 0, True
+                    self._message(DIVERGED_MESSAGE.format(step=record.step))
+                elif running and trainer.steps >= target_steps:
+                    running, want_snapshot = False, True
+                    self._publish_state(trainer, running)
+                    self.finished.emit()
+            now = time.perf_counter()
+            if want_snapshot or now - last_snapshot >= self.snapshot_interval:
+                evaluate = want_snapshot or now - last_eval >= self.evaluate_interval
+                snapshot = maker.make(evaluate)
+                # Keep snapshots to a small share of the time: slow models refresh less often.
+                last_snapshot = now + 4 * snapshot.seconds
+                if evaluate:
+                    last_eval = now + 4 * snapshot.seconds
+                want_snapshot = False
+                with self._lock:
+                    self._snapshot = snapshot
+                self._publish_state(trainer, running)
+
+    def _publish_state(self, trainer, running: bool) -> None:
+        now = time.perf_counter()
+        then, steps_then = self._rate
+        if running and now - then >= 0.5:
+            rate = (trainer.steps - steps_then) / (now - then)
+            self._rate = (now, trainer.steps)
+        else:
+            rate = None
+        with self._lock:
+            self._state.update(running=running, step=trainer.steps, epoch=trainer.epoch,
+                               diverged=trainer.diverged)
+            if rate is not None:
+                self._steps_per_second = rate
+
+    def _message(self, text: str) -> None:
+        with self._lock:
+            self._messages.append(text)
