@@ -1,0 +1,1 @@
+"""Dock panels: layer palette, property form, data, training."""
