@@ -16,6 +16,8 @@ def format_metric(value: float | None, digits: int = 4) -> str:
     """A metric for people: fixed digits, or ``-`` when there is none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if abs(value) >= 1e5:
+        return f"{value:.3g}"  # a diverging run's figures: keep the line readable
     return f"{value:.{digits}f}"
 
 
