@@ -1,0 +1,1 @@
+"""Live views: loss curves, decision boundary, neurons, weights (built once, updated in place)."""

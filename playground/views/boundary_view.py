@@ -1,0 +1,138 @@
+"""The decision boundary: the network's output over the input plane, with the data on top."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from playground import theme
+from playground.snapshots import FRAME
+
+
+def lightened_lut() -> np.ndarray:
+    """TF Playground's diverging colours, washed out so the data points stay readable."""
+    lut = theme.diverging_lut().astype(float)
+    return (255 - (255 - lut) * 0.72).astype(np.uint8)
+
+
+class BoundaryView(QWidget):
+    """``boundaryPlot`` with toggles for test points and discretized output."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        toggles = QHBoxLayout()
+        self.show_test = QCheckBox("Show test data")
+        self.show_test.setObjectName("showTestData")
+        self.discretize = QCheckBox("Discretize output")
+        self.discretize.setObjectName("discretizeOutput")
+        toggles.addWidget(self.show_test)
+        toggles.addWidget(self.discretize)
+        toggles.addStretch(1)
+        layout.addLayout(toggles)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setObjectName("boundaryPlot")
+        self.plot.setAspectLocked(True)
+        self.plot.setXRange(-FRAME, FRAME, padding=0.02)
+        self.plot.setYRange(-FRAME, FRAME, padding=0.02)
+        self.plot.setLabel("bottom", "x1")
+        self.plot.setLabel("left", "x2")
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        layout.addWidget(self.plot, 1)
+        self.empty = QLabel("The decision boundary appears here for 2-D data sets "
+                            "(circle, xor, gaussian, spiral, moons, blobs, plane, …).")
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet("color: #5b6470; padding: 12px;")
+        layout.addWidget(self.empty)
+        self.image = pg.ImageItem()
+        self.image.setRect(QRectF(-FRAME, -FRAME, 2 * FRAME, 2 * FRAME))
+        self.plot.addItem(self.image)
+        self.train_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.9))
+        self.test_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("k", width=1.0))
+        self.plot.addItem(self.train_points)
+        self.plot.addItem(self.test_points)
+        self.show_test.toggled.connect(self.test_points.setVisible)
+        self.test_points.setVisible(False)
+        self.discretize.toggled.connect(lambda _: self._draw())
+        self.task = "classification"
+        self.n_classes = 2
+        self.value_range = 1.0
+        self._grid: np.ndarray | None = None
+        self.set_planar(False)
+
+    def set_planar(self, planar: bool) -> None:
+        """Show the plot for 2-D data, an explanation otherwise."""
+        self.plot.setVisible(planar)
+        self.show_test.setVisible(planar)
+        self.discretize.setVisible(planar)
+        self.empty.setVisible(not planar)
+
+    def set_data(self, dataset) -> None:
+        """Draw the raw training and test points of a 2-D data set."""
+        planar = dataset is not None and dataset.kind == "2d"
+        self.set_planar(planar)
+        self._grid = None
+        self.image.clear()
+        if not planar:
+            return
+        self.task = dataset.task
+        if dataset.task == "classification":
+            self.n_classes = max(2, dataset.n_classes or 2)
+            colours = theme.class_rgb(self.n_classes)
+            brushes = [pg.mkBrush(*c) for c in colours]
+            pick = lambda y: [brushes[int(k)] for k in y]  # noqa: E731
+        else:
+            y_all = np.concatenate([dataset.y_train[:, 0], dataset.y_test[:, 0]])
+            self.value_range = float(np.abs(y_all).max()) or 1.0
+            lut = theme.diverging_lut()
+            def pick(y):  # noqa: E306 - local helper
+                index = np.clip((y[:, 0] / self.value_range + 1) / 2 * 255, 0, 255).astype(int)
+                return [pg.mkBrush(*lut[i]) for i in index]
+        self.train_points.setData(dataset.x_train[:, 0], dataset.x_train[:, 1],
+                                  brush=pick(dataset.y_train))
+        if len(dataset.x_test):
+            self.test_points.setData(dataset.x_test[:, 0], dataset.x_test[:, 1],
+                                     brush=pick(dataset.y_test))
+        else:
+            self.test_points.setData([], [])
+
+    def update_grid(self, grid: np.ndarray | None) -> None:
+        """A new decision grid from a snapshot (G × G × classes, or G × G values)."""
+        if grid is None:
+            return
+        self._grid = grid
+        self._draw()
+
+    def _draw(self) -> None:
+        grid = self._grid
+        if grid is None:
+            return
+        discrete = self.discretize.isChecked()
+        if self.task != "classification":
+            values = grid / self.value_range
+            if discrete:
+                values = np.sign(values)
+            self.image.setLookupTable(lightened_lut())
+            self.image.setImage(values.T, autoLevels=False, levels=(-1, 1))
+            return
+        if grid.shape[-1] == 2:
+            p = grid[..., 1]
+            if discrete:
+                p = (p > 0.5).astype(np.float32)
+            self.image.setLookupTable(lightened_lut())
+            self.image.setImage(p.T, autoLevels=False, levels=(0, 1))
+            return
+        probabilities = grid
+        if discrete:
+            probabilities = np.eye(grid.shape[-1], dtype=np.float32)[grid.argmax(-1)]
+        colours = theme.class_rgb(grid.shape[-1]).astype(np.float32)
+        rgb = probabilities @ colours
+        confidence = probabilities.max(-1, keepdims=True)
+        # Uncertain regions fade to white; the winning class's colour shows where it is sure.
+        rgb = 255 - (255 - rgb) * (0.25 + 0.5 * confidence)
+        self.image.setLookupTable(None)
+        self.image.setImage(np.transpose(rgb, (1, 0, 2)).astype(np.uint8), autoLevels=False,
+                            levels=(0, 255))

@@ -1,0 +1,125 @@
+"""Loss curves (train per step, test per snapshot) and accuracy or R², updated in place."""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from playground import theme
+
+
+class GrowingSeries:
+    """An x/y buffer that doubles its capacity, so appends are amortised O(1)."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.x = np.empty(capacity)
+        self.y = np.empty(capacity)
+        self.size = 0
+
+    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Append points."""
+        need = self.size + len(x)
+        if need > len(self.x):
+            capacity = max(need, 2 * len(self.x))
+            self.x = np.resize(self.x, capacity)
+            self.y = np.resize(self.y, capacity)
+        self.x[self.size:need] = x
+        self.y[self.size:need] = y
+        self.size = need
+
+    def clear(self) -> None:
+        """Forget every point."""
+        self.size = 0
+
+    def view(self) -> tuple[np.ndarray, np.ndarray]:
+        """The filled part (views, not copies)."""
+        return self.x[:self.size], self.y[:self.size]
+
+
+class LossView(QWidget):
+    """``lossPlot``: its first data item is the training loss of every recorded step."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.loss_plot = pg.PlotWidget(background="w")
+        self.loss_plot.setObjectName("lossPlot")
+        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.setLabel("bottom", "step")
+        self.loss_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.train_curve = self.loss_plot.plot(
+            [], [], pen=pg.mkPen(theme.LOSS_TRAIN, width=1.2), name="train loss (batch)")
+        self.train_curve.setClipToView(True)
+        self.train_curve.setDownsampling(auto=True, method="peak")
+        self.test_curve = self.loss_plot.plot(
+            [], [], pen=pg.mkPen(theme.LOSS_TEST, width=2), name="test loss",
+            symbol="o", symbolSize=3, symbolBrush=theme.LOSS_TEST, symbolPen=None)
+        self.test_curve.setDownsampling(auto=True, method="peak")
+        self.metric_plot = pg.PlotWidget(background="w")
+        self.metric_plot.setObjectName("metricPlot")
+        self.metric_plot.setLabel("left", "accuracy")
+        self.metric_plot.setLabel("bottom", "step")
+        self.metric_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.metric_plot.addLegend(offset=(-10, -10))
+        self.metric_plot.setXLink(self.loss_plot)
+        self.train_metric = self.metric_plot.plot([], [], pen=pg.mkPen(theme.LOSS_TRAIN, width=2),
+                                                  name="train")
+        self.test_metric = self.metric_plot.plot([], [], pen=pg.mkPen(theme.LOSS_TEST, width=2),
+                                                 name="test")
+        layout.addWidget(self.loss_plot, 3)
+        layout.addWidget(self.metric_plot, 2)
+        self.train = GrowingSeries()
+        self.test = GrowingSeries(256)
+        self.train_score = GrowingSeries(256)
+        self.test_score = GrowingSeries(256)
+        self._dirty = False
+
+    def set_task(self, task: str) -> None:
+        """Label the metric plot for classification (accuracy) or regression (R²)."""
+        self.metric_plot.setLabel("left", "accuracy" if task == "classification" else "R²")
+        if task == "classification":
+            self.metric_plot.setYRange(0, 1.02, padding=0)
+        else:
+            self.metric_plot.enableAutoRange(axis="y")
+
+    def clear(self) -> None:
+        """Empty every curve (after a reset or a new network)."""
+        for series in (self.train, self.test, self.train_score, self.test_score):
+            series.clear()
+        self._dirty = True
+        self.refresh()
+
+    def add_steps(self, steps: np.ndarray, losses: np.ndarray) -> None:
+        """Append per-step training losses (drawn on the next ``refresh``)."""
+        if len(steps):
+            self.train.extend(steps, losses)
+            self._dirty = True
+
+    def add_evaluation(self, step: int, evaluation: dict) -> None:
+        """Append a test loss and train/test accuracy (or R²) point."""
+        test_loss = evaluation.get("test_loss")
+        if test_loss is not None:
+            self.test.extend([step], [test_loss])
+        for key, series in (("train", self.train_score), ("test", self.test_score)):
+            value = evaluation.get(f"{key}_accuracy")
+            if value is None:
+                value = evaluation.get(f"{key}_r2")
+            if value is not None:
+                series.extend([step], [value])
+        self._dirty = True
+
+    def refresh(self) -> None:
+        """Push the buffers into the plot items (one setData per curve)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        x, y = self.train.view()
+        finite = np.isfinite(y)
+        if not finite.all():
+            x, y = x[finite], y[finite]
+        self.train_curve.setData(x, y)
+        self.test_curve.setData(*self.test.view())
+        self.train_metric.setData(*self.train_score.view())
+        self.test_metric.setData(*self.test_score.view())

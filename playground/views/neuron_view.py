@@ -1,0 +1,164 @@
+"""TF Playground's neuron view: every neuron as a heatmap over the plane, joined by weights."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from engine.data import apply_features
+from playground import theme
+from playground.snapshots import NEURON_GRID, plane_points
+
+MAX_NEURONS = 16   # per column; larger layers show their first 16
+
+
+def to_qimage(values: np.ndarray, lut: np.ndarray) -> QImage:
+    """A [-1, 1] map (rows = x2 from the bottom) as an RGB image, x2 pointing up."""
+    index = np.clip((values + 1) * 127.5, 0, 255).astype(np.uint8)[::-1]
+    rgb = np.ascontiguousarray(lut[index])
+    height, width = index.shape
+    image = QImage(rgb.data, width, height, 3 * width, QImage.Format_RGB888)
+    return image.copy()   # own the pixels: ``rgb`` dies with this call
+
+
+class NeuronView(QWidget):
+    """Draws inputs, hidden dense neurons and the output; weights as sign-coloured lines."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("neuronView")
+        self.setMouseTracking(True)
+        self.setMinimumSize(320, 220)
+        self.lut = theme.diverging_lut()
+        self.features: list[str] = []
+        self.feature_images: list[QImage] = []
+        self.columns: list[tuple[str, list[QImage]]] = []
+        self.weights: list[np.ndarray] = []      # weight matrix into each column after the first
+        self.layer_ids: list[str] = []
+        self._neurons: list[tuple[QRectF, str]] = []
+        self._lines: list[tuple[QPointF, QPointF, str]] = []
+        self.message = ("The neuron view shows dense networks on 2-D data. Press Step or Train "
+                        "to see every neuron's output over the plane.")
+
+    def set_features(self, features: list[str] | None) -> None:
+        """The network's input features (each drawn as its own map over the plane)."""
+        self.features = list(features or [])
+        self.feature_images = []
+        if self.features:
+            values = apply_features(plane_points(NEURON_GRID), self.features)
+            scale = np.abs(values).max(axis=0)
+            scale[scale == 0] = 1
+            values = (values / scale).T.reshape(-1, NEURON_GRID, NEURON_GRID)
+            self.feature_images = [to_qimage(v, self.lut) for v in values]
+        self.columns = []
+        self.update()
+
+    def clear(self, message: str | None = None) -> None:
+        """Show the empty state."""
+        if message:
+            self.message = message
+        self.columns = []
+        self.update()
+
+    def update_snapshot(self, snapshot, layer_order: list[str], output_id: str | None) -> None:
+        """Redraw from a snapshot's neuron maps, decision grid and weight copies."""
+        if not snapshot.neuron_maps and snapshot.grid is None or not self.feature_images:
+            self.columns = []
+            self.update()
+            return
+        if not snapshot.neuron_maps and len(layer_order) > 1:
+            self.columns = []
+            self.update()
+            return
+        columns = [("input", self.feature_images)]
+        ids = [i for i in layer_order if i in snapshot.neuron_maps]
+        for layer_id in ids:
+            maps = snapshot.neuron_maps[layer_id][:MAX_NEURONS]
+            scale = np.maximum(np.abs(maps).max(axis=(1, 2), keepdims=True), 1.0)
+            columns.append((layer_id, [to_qimage(m, self.lut) for m in maps / scale]))
+        if snapshot.grid is not None and output_id is not None:
+            grid = snapshot.grid
+            value = grid[..., -1] * 2 - 1 if grid.ndim == 3 else np.clip(grid, -1, 1)
+            columns.append((output_id, [to_qimage(value, self.lut)]))
+        self.layer_ids = ids + ([output_id] if output_id else [])
+        self.weights = [snapshot.weights.get(f"{layer_id}.weight") for layer_id in self.layer_ids]
+        self.columns = columns
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Lines first (sign = colour, magnitude = width), then the neuron thumbnails."""
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("white"))
+        painter.setRenderHint(QPainter.Antialiasing)
+        if not self.columns:
+            painter.setPen(QColor(theme.TEXT_DIM))
+            painter.drawText(self.rect().adjusted(20, 20, -20, -20),
+                             Qt.AlignCenter | Qt.TextWordWrap, self.message)
+            return
+        count = len(self.columns)
+        tallest = max(len(images) for _, images in self.columns)
+        size = max(18.0, min(56.0, (self.height() - 40) / max(tallest, 1) - 8,
+                             self.width() / (count * 2.2)))
+        gap_x = (self.width() - size) / max(count - 1, 1)
+        rects: list[list[QRectF]] = []
+        for c, (_, images) in enumerate(self.columns):
+            total = len(images) * (size + 8) - 8
+            top = (self.height() + 16 - total) / 2
+            rects.append([QRectF(c * gap_x if count > 1 else 0, top + i * (size + 8), size, size)
+                          for i in range(len(images))])
+        self._lines, self._neurons = [], []
+        for c in range(1, count):
+            weight = self.weights[c - 1]
+            if weight is None:
+                continue
+            biggest = float(np.abs(weight).max()) or 1.0
+            for i, source in enumerate(rects[c - 1]):
+                for j, target in enumerate(rects[c]):
+                    if i >= weight.shape[0] or j >= weight.shape[1]:
+                        continue
+                    w = float(weight[i, j])
+                    colour = QColor(*(theme.BLUE if w > 0 else theme.ORANGE))
+                    colour.setAlphaF(0.35 + 0.65 * abs(w) / biggest)
+                    painter.setPen(QPen(colour, 0.5 + 5.0 * abs(w) / biggest))
+                    start = QPointF(source.right(), source.center().y())
+                    end = QPointF(target.left(), target.center().y())
+                    painter.drawLine(start, end)
+                    self._lines.append((start, end, f"{self.layer_ids[c - 1]}.weight[{i}, {j}] "
+                                                    f"= {w:+.4f}"))
+        label_font = painter.font()
+        label_font.setPointSizeF(8)
+        painter.setFont(label_font)
+        for c, (name, images) in enumerate(self.columns):
+            for i, (rect, image) in enumerate(zip(rects[c], images)):
+                painter.drawImage(rect, image)
+                painter.setPen(QPen(QColor(theme.NODE_BORDER), 1))
+                painter.drawRect(rect)
+                label = self.features[i] if c == 0 and i < len(self.features) else f"{name} #{i}"
+                self._neurons.append((rect, label))
+            painter.setPen(QColor(theme.TEXT_DIM))
+            head = rects[c][0] if rects[c] else QRectF(0, 20, size, size)
+            painter.drawText(QRectF(head.center().x() - 60, 2, 120, 14), Qt.AlignCenter,
+                             name if c else "features")
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Name the neuron or the weight (with its value) under the mouse."""
+        point = event.position()
+        for rect, label in self._neurons:
+            if rect.contains(point):
+                QToolTip.showText(event.globalPosition().toPoint(), label, self)
+                return
+        for start, end, label in self._lines:
+            if _distance(point, start, end) < 3.0:
+                QToolTip.showText(event.globalPosition().toPoint(), label, self)
+                return
+        QToolTip.hideText()
+
+
+def _distance(p: QPointF, a: QPointF, b: QPointF) -> float:
+    """Distance from point p to the segment a–b."""
+    ax, ay, bx, by, px, py = a.x(), a.y(), b.x(), b.y(), p.x(), p.y()
+    dx, dy = bx - ax, by - ay
+    length = dx * dx + dy * dy or 1.0
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length))
+    return float(np.hypot(px - ax - t * dx, py - ay - t * dy))
