@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import math
 import re
 import zlib
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ class NetworkPlan:
 
     def activation_count(self) -> int:
         """Numbers produced by one forward pass of one sample (all layer outputs)."""
-        return int(sum(np.prod(plan.output_shape, dtype=np.int64) for plan in self.layers))
+        return sum(math.prod(int(n) for n in plan.output_shape) for plan in self.layers)
 
 
 def format_shape(shape: tuple[int, ...] | list[int]) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 from engine.errors import ProjectError
 
+# Hand-placed points beyond this would overflow float32 statistics (the playground frame is ±6).
+MAX_COORDINATE = 1e6
 KINDS = ("int", "float", "bool", "choice", "str", "list", "shape", "path", "points", "strings")
 
 
@@ -59,7 +61,10 @@ class Param:
         if kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ProjectError(file, where, f"expected a number{self._range()}, got {_show(value)}")
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # a JSON integer with hundreds of digits
+                value = float("inf") if value > 0 else float("-inf")
             if value != value or value in (float("inf"), float("-inf")):
                 raise ProjectError(file, where, f"expected a finite number{self._range()}, got {value}")
             self._check_range(value, file, where)
@@ -161,6 +166,11 @@ def _validate_points(value: Any, file: str | None, where: str) -> list:
         if (not isinstance(point, list) or len(point) != 3
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point)):
             raise ProjectError(file, f"{where}[{i}]", f"expected [x1, x2, label] with numbers, got {_show(point)}")
+        for axis in (0, 1):
+            if not abs(point[axis]) <= MAX_COORDINATE:  # also catches huge JSON integers
+                raise ProjectError(file, f"{where}[{i}][{axis}]", f"{_show(point[axis])} is out "
+                                   f"of range; coordinates lie between -{MAX_COORDINATE:g} and "
+                                   f"{MAX_COORDINATE:g}")
         if float(point[2]) != int(point[2]) or int(point[2]) < 0:
             raise ProjectError(file, f"{where}[{i}][2]", "the label must be a whole number >= 0")
         points.append([float(point[0]), float(point[1]), int(point[2])])

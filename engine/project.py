@@ -118,6 +118,10 @@ def parse_json_text(text: str, file: str | None) -> Any:
                            f"invalid JSON: {error.msg}") from None
     except _StrictJSONError as error:
         raise ProjectError(file, "(file)", f"invalid JSON: {error}") from None
+    except RecursionError:
+        # Thousands of nested brackets exhaust the parser's stack; no project is that deep.
+        raise ProjectError(file, "(file)", "invalid JSON: lists or objects are nested too "
+                                           "deeply") from None
 
 
 class _StrictJSONError(ValueError):
@@ -332,6 +336,14 @@ class Prepared:
     memory: MemoryEstimate
 
 
+def _task_hint(data: dict, dataset: Any) -> str:
+    """When a table's task was guessed from its values, say so and how to choose it."""
+    if "task" not in data or data.get("task") is not None:
+        return ""
+    return (f" (the data was read as {dataset.task} from the target's values; set data.task "
+            "to \"classification\" or \"regression\" to choose)")
+
+
 def prepare(project: Project, dtype=None, memory_limit: int | None = None) -> Prepared:
     """Load the data, fit the preprocessor, build the model and check loss and memory.
 
@@ -377,7 +389,7 @@ def prepare(project: Project, dtype=None, memory_limit: int | None = None) -> Pr
     problem = loss_cls.check(dataset.task, tuple(model.output_shape), model.last_activation,
                              dataset.n_classes, dataset.n_targets)
     if problem:
-        raise ProjectError(file, "training.loss", problem)
+        raise ProjectError(file, "training.loss", problem + _task_hint(project.data, dataset))
     memory = estimate_memory(model.param_count() + model.buffer_count(), activations,
                              batch_size, dtype.itemsize)
     return Prepared(dataset, preprocessor, model, loss_cls(), memory)

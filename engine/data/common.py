@@ -95,3 +95,14 @@ def resolve_path(value: str, base_dir: Path | None, file: str | None, where: str
 def split_counts(total: int, parts: int) -> list[int]:
     """Split ``total`` into ``parts`` counts that differ by at most one (earlier ones larger)."""
     return [total // parts + (1 if k < total % parts else 0) for k in range(parts)]
+
+
+# Every sample becomes float32; larger magnitudes would turn into infinities on the way.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def beyond_float32(values: np.ndarray) -> np.ndarray:
+    """Mask of finite values too large in magnitude to be stored as float32."""
+    if values.dtype.kind != "f" or values.dtype.itemsize <= 4:
+        return np.zeros(values.shape, dtype=bool)  # float16/32 always fit
+    return np.isfinite(values) & (np.abs(values) > FLOAT32_MAX)

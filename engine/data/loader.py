@@ -5,6 +5,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engine.data.dataset import Dataset
 from engine.errors import ProjectError
 from engine.params import validate_settings
@@ -39,7 +41,36 @@ def load_dataset(data_settings: dict, seed: int, base_dir: Path | str | None = N
     settings = validate_data_settings(data_settings, file)
     source_cls = SOURCES.get(settings["source"], file, "data.source")
     base = Path(base_dir) if base_dir is not None else None
-    return source_cls.load(settings, int(seed), base, file)
+    dataset = source_cls.load(settings, int(seed), base, file)
+    check_dataset(dataset, file)
+    return dataset
+
+
+def _finite(values: np.ndarray) -> bool:
+    """All values finite; min and max propagate NaN without allocating a mask."""
+    if values.size == 0 or values.dtype.kind != "f":
+        return True
+    return bool(np.isfinite(values.min()) and np.isfinite(values.max()))
+
+
+def check_dataset(dataset: Dataset, file: str | None) -> None:
+    """What every source must deliver, checked once for all of them (a last line of defence).
+
+    Samples with no values, or values that are not finite once stored as float32, would only
+    surface later as a numpy error or a NaN loss; here they are a ProjectError at ``data``.
+    """
+    shape = dataset.sample_shape
+    if 0 in shape:
+        raise ProjectError(file, "data", f"the samples have shape {shape}: they hold no values")
+    for name in ("x_train", "x_test"):
+        if not _finite(getattr(dataset, name)):
+            raise ProjectError(file, "data", "the samples contain NaN or infinite values (or "
+                                             "values too large for 32-bit floats); fix or "
+                                             "rescale the data")
+    if dataset.task == "regression" and not (_finite(dataset.y_train)
+                                             and _finite(dataset.y_test)):
+        raise ProjectError(file, "data", "the regression targets contain NaN or infinite "
+                                         "values (or values too large for 32-bit floats)")
 
 
 def describe_sources() -> list[dict]:

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from engine.data.common import Source, make_rng, resolve_path, task_param, test_fraction_param
+from engine.data.common import (FLOAT32_MAX, Source, beyond_float32, make_rng, resolve_path,
+                                task_param, test_fraction_param)
 from engine.data.dataset import Dataset, make_dataset
-from engine.data.images import image_input_names
 from engine.errors import ProjectError
 from engine.params import Param
 from engine.registry import SOURCES
@@ -73,7 +72,8 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
             raise ProjectError(str(path), "line 1", f"column {index + 1} has no name; every "
                                                     "column needs a name in the header row")
         if name in header[:index]:
-            raise ProjectError(str(path), "line 1", f"column name \"{name}\" appears twice")
+            raise ProjectError(str(path), "line 1", f"column name \"{name}\" appears twice"
+                               + header_hint(header))
     if not rows:
         raise ProjectError(str(path), "line 2", "no data rows after the header")
     return header, rows, lines
@@ -88,9 +88,17 @@ def read_csv_table(path: Path) -> tuple[list[str], np.ndarray, np.ndarray]:
         first = wrong[0]
         raise ProjectError(str(path), f"line {lines[first]}",
                            f"{widths[first]} values but the header names {len(header)} "
-                           "columns; every row needs one value per column")
+                           "columns; every row needs one value per column"
+                           + _row_hint(header, rows[first]))
     cells = np.char.strip(np.array(rows, dtype=str).reshape(len(rows), len(header)))
     return header, cells, np.array(lines)
+
+
+def _row_hint(header: list[str], row: list[str]) -> str:
+    """Why a row may have the wrong width: another separator, or a quote left open."""
+    if any("\n" in cell or "\r" in cell for cell in row):
+        return " (a quote \" opened on this line is never closed)"
+    return header_hint(header)
 
 
 def header_hint(header: list[str]) -> str:
@@ -136,6 +144,12 @@ def parse_numbers(path: Path, cells: np.ndarray, names: list[str], lines: np.nda
         row, col = bad[0]
         raise ProjectError(str(path), _where(lines, row, names[col]),
                            f"\"{cells[row, col]}\" is not a finite number; expected {allowed}")
+    huge = np.argwhere(beyond_float32(numbers))
+    if huge.size:
+        row, col = huge[0]
+        raise ProjectError(str(path), _where(lines, row, names[col]),
+                           f"\"{cells[row, col]}\" is too large for 32-bit floats (at most "
+                           f"±{FLOAT32_MAX:.3g}); rescale the column")
     return numbers
 
 
@@ -215,122 +229,3 @@ class CsvSource(Source):
                                                                  "classification needs two or "
                                                                  "more")
         return labels, "classification", classes
-
-
-def _load_npz_array(path: Path, archive, key: str, file: str | None, where: str) -> np.ndarray:
-    if key not in archive.files:
-        raise ProjectError(file, where, f"no array \"{key}\" in {path.name}; arrays: "
-                                        f"{', '.join(archive.files) or 'none'}")
-    try:
-        return archive[key]
-    except ValueError as exc:
-        raise ProjectError(file, where, f"{path.name}: array \"{key}\" cannot be read without "
-                                        f"unpickling ({exc}); store plain numeric or string "
-                                        "arrays") from None
-
-
-@SOURCES.register("npz")
-class NpzSource(Source):
-    """A numpy .npz file: samples under key x, targets under key y (never unpickled)."""
-
-    kind = "vector"
-    params = (
-        Param("path", "path", None, ".npz file (numpy.savez)", required=True),
-        Param("x", "str", "x", "key of the samples: (N, D) vectors, (N, H, W) or (N, C, H, W) "
-              "images"),
-        Param("y", "str", "y", "key of the targets: (N,) labels or values, or (N, k) values"),
-        task_param(),
-        test_fraction_param(0.2),
-    )
-
-    @classmethod
-    def load(cls, settings: dict, seed: int, base_dir: Path | None,
-             file: str | None) -> Dataset:
-        """Read x and y with ``allow_pickle=False``, check shapes and values, and split."""
-        path = resolve_path(settings["path"], base_dir, file, "data.path")
-        try:
-            archive = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-            raise ProjectError(file, "data.path", f"{path.name} is not a readable .npz file "
-                                                  f"({exc})") from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ProjectError(file, "data.path", f"{path.name} holds a single array; save x "
-                                                  "and y together with numpy.savez")
-        with archive:
-            x = _load_npz_array(path, archive, settings["x"], file, "data.x")
-            y = _load_npz_array(path, archive, settings["y"], file, "data.y")
-        x = cls.check_samples(path, x, settings["x"], file)
-        if len(y) != len(x):
-            raise ProjectError(file, "data.y", f"\"{settings['y']}\" has {len(y)} rows but "
-                                               f"\"{settings['x']}\" has {len(x)}")
-        y, task, classes, target_names = cls.check_targets(path, y, settings, file)
-        kind = "image" if x.ndim == 4 else "vector"
-        names = image_input_names(*x.shape[1:]) if kind == "image" else None
-        return make_dataset(x, y, task=task, kind=kind, source="npz",
-                            test_fraction=settings["test_fraction"], rng=make_rng(seed),
-                            classes=classes, input_names=names, target_names=target_names,
-                            settings=settings)
-
-    @classmethod
-    def check_samples(cls, path: Path, x: np.ndarray, key: str, file: str | None) -> np.ndarray:
-        """Numeric, finite samples with at least two of them; 3-D becomes one-channel images."""
-        if x.dtype.kind not in "biuf":
-            raise ProjectError(file, "data.x", f"\"{key}\" holds {x.dtype} values; samples "
-                                               "must be numbers")
-        if x.ndim == 1:
-            x = x[:, None]
-        elif x.ndim == 3:
-            x = x[:, None, :, :]
-        elif x.ndim not in (2, 4):
-            raise ProjectError(file, "data.x", f"\"{key}\" has shape {x.shape}; expected (N, D) "
-                                               "vectors, (N, H, W) or (N, C, H, W) images")
-        if len(x) < 2:
-            raise ProjectError(file, "data.x", f"\"{key}\" holds {len(x)} samples; at least 2 "
-                                               "are needed")
-        if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
-            raise ProjectError(file, "data.x", f"\"{key}\" contains NaN or infinite values")
-        return x
-
-    @classmethod
-    def check_targets(cls, path: Path, y: np.ndarray, settings: dict, file: str | None):
-        """Labels (classification) or ``(N, k)`` values (regression), task, classes, names."""
-        key = settings["y"]
-        if y.dtype.kind in "US":
-            if settings.get("task") == "regression":
-                raise ProjectError(file, "data.y", f"\"{key}\" holds text; regression needs "
-                                                   "numbers")
-            if y.ndim != 1:
-                raise ProjectError(file, "data.y", f"text labels must be 1-D, got {y.shape}")
-            labels, classes = labels_from_text(y.astype(str))
-            return labels, "classification", cls._check_classes(classes, key, file), []
-        if y.dtype.kind not in "biuf":
-            raise ProjectError(file, "data.y", f"\"{key}\" holds {y.dtype} values; targets "
-                                               "must be numbers or text")
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise ProjectError(file, "data.y", f"\"{key}\" contains NaN or infinite values")
-        numbers = y.astype(np.float64)
-        if y.ndim == 2 and settings.get("task") != "classification":
-            task = "regression"
-        elif y.ndim == 1:
-            task = decide_task(settings.get("task"), numbers, integer_dtype=y.dtype.kind in "biu")
-        else:
-            raise ProjectError(file, "data.y", f"\"{key}\" has shape {y.shape}; classification "
-                                               "needs (N,) integer labels (not one-hot), "
-                                               "regression (N,) or (N, k) values")
-        if task == "regression":
-            values = numbers.reshape(len(numbers), -1)
-            names = [key] if values.shape[1] == 1 else [f"{key}{i}" for i in
-                                                        range(values.shape[1])]
-            return values, "regression", None, names
-        if np.any(numbers != np.round(numbers)):
-            raise ProjectError(file, "data.y", f"\"{key}\" has fractional values; class labels "
-                                               "must be whole numbers (or set task: regression)")
-        labels, classes = labels_from_numbers(numbers)
-        return labels, "classification", cls._check_classes(classes, key, file), []
-
-    @staticmethod
-    def _check_classes(classes: list[str], key: str, file: str | None) -> list[str]:
-        if len(classes) < 2:
-            raise ProjectError(file, "data.y", f"\"{key}\" has only one class; classification "
-                                               "needs two or more")
-        return classes

@@ -1,6 +1,7 @@
 """The Layer base class: declared settings, shape inference, parameters, forward, FLOPs."""
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -99,7 +100,8 @@ class Layer(Module):
 
 def element_count(shape: tuple[int, ...]) -> int:
     """Number of elements in a per-sample shape."""
-    return int(np.prod(shape, dtype=np.int64)) if shape else 1
+    # math.prod on Python ints: numpy's int64 product wraps silently on absurd shapes.
+    return math.prod(int(n) for n in shape)
 
 
 def activation_flops(activation: str | None, shape: tuple[int, ...]) -> int:
