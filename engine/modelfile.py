@@ -18,6 +18,7 @@ import numpy as np
 from engine.errors import ProjectError
 from engine.fileio import atomic_write_bytes
 from engine.graph import format_shape
+from engine.params import _show
 
 MODEL_FORMAT = 1
 METADATA_KEY = "layerlab"
@@ -202,7 +203,7 @@ def _read_header(data: bytes, file: str | None) -> dict:
                                            "(is this a safetensors file?)")
     try:
         header = json.loads(data[8:8 + length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ProjectError(file, "(file)", "not a model file: the safetensors header is not "
                                            "valid JSON") from None
     if not isinstance(header, dict):
@@ -221,6 +222,9 @@ def _read_metadata(header: dict, file: str | None) -> dict:
         info = json.loads(metadata[METADATA_KEY])
     except (TypeError, json.JSONDecodeError) as error:
         raise ProjectError(file, "metadata.layerlab", f"invalid JSON: {error}") from None
+    except RecursionError:
+        raise ProjectError(file, "metadata.layerlab", "invalid JSON: nested too deeply") \
+            from None
     if not isinstance(info, dict):
         raise ProjectError(file, "metadata.layerlab", "expected a JSON object")
     version = info.get("format")
@@ -284,6 +288,10 @@ def _assemble(info: dict, tensors: dict[str, np.ndarray], file: str | None) -> S
     if dtype_name not in ("float32", "float64"):
         raise ProjectError(file, "metadata.layerlab.dtype", f"expected float32 or float64, "
                                                             f"got {dtype_name!r}")
+    names = {key: _names_field(info, key, file) for key in ("input_names", "target_names")}
+    if not isinstance(info["preprocess"], dict):
+        raise ProjectError(file, "metadata.layerlab.preprocess", f"expected an object, got "
+                                                                 f"{_show(info['preprocess'])}")
     pre_arrays = {name[len(PREPROCESS_PREFIX):]: value for name, value in tensors.items()
                   if name.startswith(PREPROCESS_PREFIX)}
     try:
@@ -305,10 +313,23 @@ def _assemble(info: dict, tensors: dict[str, np.ndarray], file: str | None) -> S
     _load_weights(model, {k: v for k, v in tensors.items()
                           if not k.startswith(PREPROCESS_PREFIX)}, file)
     _check_outputs(model, task, classes, info, file)
+    if sample_shape is None:  # optional in the file: the preprocessor knows the raw shape
+        sample_shape = tuple(preprocessor.raw_shape)
     return SavedModel(model=model, project=project, preprocessor=preprocessor, classes=classes,
                       task=task, sample_shape=sample_shape, kind=info.get("kind"),
-                      input_names=list(info.get("input_names") or []),
-                      target_names=list(info.get("target_names") or []), metadata=info)
+                      input_names=names["input_names"], target_names=names["target_names"],
+                      metadata=info)
+
+
+def _names_field(info: dict, key: str, file: str | None) -> list[str]:
+    """An optional list of strings (input or target names); absent or null gives []."""
+    value = info.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise ProjectError(file, f"metadata.layerlab.{key}", f"expected a list of names, got "
+                                                             f"{_show(value)}")
+    return list(value)
 
 
 def _load_weights(model: Any, weights: dict[str, np.ndarray], file: str | None) -> None:
@@ -341,10 +362,12 @@ def _check_outputs(model: Any, task: str, classes: list[str] | None, info: dict,
                    file: str | None) -> None:
     """The stored output shape and classes must agree with the rebuilt network."""
     stored = info.get("output_shape")
-    if stored is not None and tuple(stored) != tuple(model.output_shape):
+    if stored is not None and (not isinstance(stored, list)
+                               or tuple(stored) != tuple(model.output_shape)):
+        shown = format_shape(stored) if isinstance(stored, list) else _show(stored)
         raise ProjectError(file, "metadata.layerlab.output_shape",
                            f"the network gives {format_shape(model.output_shape)} but the file "
-                           f"says {format_shape(stored)}")
+                           f"says {shown}")
     if task == "classification" and classes:
         units = int(np.prod(model.output_shape))
         if units != len(classes) and not (units == 1 and len(classes) == 2):
