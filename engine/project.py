@@ -336,6 +336,21 @@ class Prepared:
     memory: MemoryEstimate
 
 
+def _check_batchnorm_batches(plan: Any, batch: int, file: str | None) -> None:
+    """Batchnorm needs two or more values per channel in a batch to compute its statistics."""
+    import math
+
+    for layer in plan.layers:
+        if layer.type_name != "batchnorm":
+            continue
+        per_sample = math.prod(layer.input_shapes[0][1:])  # H*W for images, 1 for features
+        if batch * per_sample < 2:
+            raise ProjectError(file, "training.batch_size", f"batchnorm layer "
+                               f"\"{layer.layer_id}\" needs at least 2 samples per batch to "
+                               f"compute batch statistics, but batches hold {batch}; use "
+                               "batch_size 2 or more (or remove the batchnorm layer)")
+
+
 def _task_hint(data: dict, dataset: Any) -> str:
     """When a table's task was guessed from its values, say so and how to choose it."""
     if "task" not in data or data.get("task") is not None:
@@ -368,6 +383,7 @@ def prepare(project: Project, dtype=None, memory_limit: int | None = None) -> Pr
     # count their parameters, a huge weight) is refused before any weights exist; parameters
     # are then counted again as each layer is created.
     plan = plan_network(project.network, input_shape, file)
+    _check_batchnorm_batches(plan, min(batch_size, dataset.n_train), file)
     activations = plan.activation_count()
 
     def check(param_count: int, where: str, complete: bool) -> None:

@@ -95,6 +95,11 @@ class Preprocessor:
             raise ValueError(f"expected samples of shape {self.raw_shape} (a batch "
                              f"(N, {', '.join(map(str, self.raw_shape))})), got a batch of "
                              f"shape {x.shape}")
+        # min/max propagate NaN without a full-size mask; only a failure pays for the search.
+        if x.dtype.kind == "f" and x.size and not (np.isfinite(x.min()) and np.isfinite(x.max())):
+            row = int(np.flatnonzero(~np.isfinite(x.reshape(len(x), -1)).all(axis=1))[0])
+            raise ValueError(f"sample {row} (counting from 0) contains NaN or infinite values; "
+                             "every input must be a finite number")
         return x
 
     def to_json(self) -> dict:

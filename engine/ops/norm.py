@@ -15,6 +15,11 @@ class BatchNorm(Op):
     Training: batch statistics (biased variance) normalise, and the running statistics are
     updated in place with momentum 0.1 using the unbiased variance. Evaluation: the running
     statistics normalise. ``x`` is ``(N, F)`` or ``(N, C, H, W)``; gamma/beta are ``(F,)``/``(C,)``.
+
+    One value per channel (a batch of one sample with 1-D features or 1x1 maps) has no batch
+    variance; PyTorch raises there. Here such a batch is normalised with the running statistics
+    and leaves them unchanged (as in evaluation), so the short last batch of an epoch cannot
+    break training; ``prepare`` refuses a batch size that would make every batch like that.
     """
 
     def __init__(self, running_mean: np.ndarray, running_var: np.ndarray, training: bool,
@@ -31,8 +36,9 @@ class BatchNorm(Op):
             raise ValueError(f"batchnorm takes (N, F) or (N, C, H, W) batches, got {x.shape}")
         self.gamma = gamma.reshape(shape)
         self.param_shape = gamma.shape
-        if self.training:
-            count = x.size // x.shape[1]
+        count = x.size // x.shape[1] if x.shape[1] else 0
+        self.batch_stats = self.training and count > 1
+        if self.batch_stats:
             mean = x.mean(axis=self.axes, keepdims=True)
             centred = x - mean
             var = (centred * centred).mean(axis=self.axes, keepdims=True)
@@ -55,7 +61,7 @@ class BatchNorm(Op):
         grad_x = None
         if self.needs_grad[0]:
             grad_xhat = grad * self.gamma
-            if self.training:
+            if self.batch_stats:
                 # The batch statistics depend on x too: subtract their share of the gradient.
                 mean_g = grad_xhat.mean(axis=axes, keepdims=True)
                 mean_gx = (grad_xhat * x_hat).mean(axis=axes, keepdims=True)
