@@ -34,6 +34,7 @@ def self_test() -> int:
 
     def inspect() -> None:
         from PySide6.QtWidgets import QWidget
+        found["visible"] = window.isVisible()
         for name in ("layerPalette", "networkEditor", "lossPlot"):
             found[name] = window.findChild(QWidget, name) is not None
         app.quit()
@@ -41,7 +42,7 @@ def self_test() -> int:
     # Two turns of the loop: the first lays the window out, the second runs once it is idle.
     QTimer.singleShot(0, lambda: QTimer.singleShot(0, inspect))
     app.exec()
-    print(f"selftest window={window.windowTitle()!r} visible={window.isVisible()} "
+    print(f"selftest window={window.windowTitle()!r} "
           + " ".join(f"{name}={ok}" for name, ok in found.items()))
     window.close()
     return 0 if found and all(found.values()) else 1
