@@ -89,7 +89,9 @@ class Trainer:
 
     def _prepare_inputs(self, x_raw: np.ndarray) -> np.ndarray:
         """Raw samples → network inputs (feature transforms, standardisation), contiguous."""
-        x = self.preprocessor.transform(x_raw) if len(x_raw) else np.asarray(x_raw)
+        # Standardise in the model's dtype: float64 runs are float64 from the raw samples on.
+        x = (self.preprocessor.transform(x_raw, dtype=self.dtype) if len(x_raw)
+             else np.asarray(x_raw))
         return np.ascontiguousarray(x, dtype=self.dtype)
 
     def _prepare_targets(self, y: np.ndarray) -> np.ndarray:
