@@ -52,6 +52,10 @@ def main() -> int:
     """Run the self-test when asked, else the ``layerlab`` command line."""
     # Frozen Windows/macOS builds re-run this script for multiprocessing children.
     multiprocessing.freeze_support()
+    # A windowed build on Windows has no console: print() would fail on a None stream.
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
     if os.environ.get("LAYERLAB_BUNDLE_SELFTEST") == "1":
         return self_test()
     from playground.cli import main as cli_main
