@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     gui = commands.add_parser("gui", help="open the desktop app")
-    gui.add_argument("project", nargs="?", metavar="PROJECT", help="project file to open")
+    gui.add_argument("project", nargs="?", metavar="PROJECT",
+                     help="project file (.json) or model file (.safetensors) to open")
 
     train = commands.add_parser("train", help="train a project without a window")
     train.add_argument("project", metavar="PROJECT", help="project file (.json)")
@@ -123,10 +124,29 @@ def _run_gui(args: argparse.Namespace) -> int:
     """Open the desktop app (optionally with a project)."""
     project = getattr(args, "project", None)
     if project is not None:
-        from engine.project import load_project
-        load_project(project)  # a bad file is reported here, before a window opens
+        # A bad file is reported here, as one line, before Qt starts.
+        if _looks_like_model(Path(project)):
+            from engine.modelfile import load_model
+            load_model(project)
+        else:
+            from engine.project import load_project
+            load_project(project)
+    if _no_display():
+        print("layerlab: error: no display found (DISPLAY and WAYLAND_DISPLAY are unset); run "
+              "the app on a desktop, or use the command line (layerlab --help)", file=sys.stderr)
+        return EXIT_INTERNAL
     from playground.app import run_gui
     return int(run_gui(project) or 0)
+
+
+def _no_display() -> bool:
+    """True on Linux without a display server and without an explicit Qt platform.
+
+    Qt would otherwise abort the process with a core dump and a page of plugin messages.
+    """
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _run_train(args: argparse.Namespace) -> int:

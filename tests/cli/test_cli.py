@@ -4,6 +4,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -149,3 +152,19 @@ def test_diverging_project_exits_3_and_saves_weights(work: Path) -> None:
     from engine.modelfile import load_model
     saved = load_model(work / "diverged" / "model.safetensors")
     assert all(np.all(np.isfinite(p.data)) for _, p in saved.model.named_parameters())
+
+
+def test_gui_starts_offscreen_with_a_project(work: Path) -> None:
+    pytest.importorskip("playground.app")
+    write_project(work, "gui.json", TINY_2D)
+    process = subprocess.Popen([sys.executable, "-m", "playground", "gui", "gui.json"], cwd=work,
+                               env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Still running after a few seconds means the window came up and the event loop runs.
+        with pytest.raises(subprocess.TimeoutExpired):
+            process.wait(timeout=4)
+    finally:
+        process.kill()
+        _, stderr = process.communicate()
+    assert "Traceback" not in stderr

@@ -162,3 +162,12 @@ def test_internal_errors_are_one_line_unless_debugging(monkeypatch, capsys) -> N
     monkeypatch.setenv("LAYERLAB_DEBUG", "1")
     assert main(["datasets"]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_gui_refuses_bad_files_and_missing_display(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text("{")
+    assert_bad_input(layerlab("gui", "broken.json", cwd=tmp_path), "broken.json")
+    result = layerlab("gui", cwd=tmp_path, env={"DISPLAY": "", "WAYLAND_DISPLAY": "",
+                                                "QT_QPA_PLATFORM": ""})
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
+    assert "no display" in result.stderr and "Traceback" not in result.stderr
