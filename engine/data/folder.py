@@ -11,6 +11,8 @@ Decoding uses Pillow (imported when a folder is loaded, so the engine imports wi
 """
 from __future__ import annotations
 
+import warnings
+
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +62,11 @@ def read_image(path: Path, file: str | None, where: str) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as opened:
+        with warnings.catch_warnings():
+            # Pillow only warns between ~89M and ~179M pixels; no playground image is that big.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(path)
+        with opened:
             opened.load()
             image = opened
             has_alpha = image.mode in ("RGBA", "LA", "PA") or (
@@ -72,6 +78,8 @@ def read_image(path: Path, file: str | None, where: str) -> np.ndarray:
             if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
                 return to_unit_range(np.asarray(image))
             return np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ProjectError(file, where, f"{path}: image too large to read ({error})") from None
     except UnidentifiedImageError:
         raise ProjectError(file, where, f"{path}: not a readable image; use .png or .jpg "
                                         "files") from None

@@ -16,6 +16,8 @@ from engine.params import Param
 from engine.registry import SOURCES
 
 GZIP_MAGIC = b"\x1f\x8b"
+# Inflating stops this many bytes past the promised data (enough to report trailing junk).
+TRAILING_LIMIT = 1 << 16
 UNSIGNED_BYTE = 0x08
 IDX_DTYPES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "short", 0x0C: "int",
               0x0D: "float", 0x0E: "double"}
@@ -29,14 +31,31 @@ EMNIST_BALANCED = DIGIT_NAMES + list(string.ascii_uppercase) + list("abdefghnqrt
 EMNIST_LETTERS = list(string.ascii_uppercase)
 
 
+def _read_raw(path: Path, ndim: int, file: str | None, where: str) -> bytes:
+    """The file's bytes, gunzipped if needed, but not far beyond what its header promises.
+
+    Reading the header first bounds decompression, so a tiny .gz that inflates to gigabytes
+    costs no more memory than the data it claims to hold.
+    """
+    raw = path.read_bytes()
+    if raw[:2] != GZIP_MAGIC:
+        return raw
+    header_size = 4 + 4 * ndim
+    try:
+        with gzip.open(path, "rb") as stream:
+            header = stream.read(header_size)
+            if len(header) < header_size:
+                return header
+            dims = np.frombuffer(header, dtype=">u4", count=ndim, offset=4)
+            promised = int(np.prod(dims.astype(object)))
+            return header + stream.read(promised + TRAILING_LIMIT)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ProjectError(file, where, f"{path.name}: damaged gzip data ({exc})") from None
+
+
 def read_idx(path: Path, ndim: int, file: str | None, where: str) -> np.ndarray:
     """Parse an IDX file of unsigned bytes with ``ndim`` dimensions (gzip allowed) strictly."""
-    raw = path.read_bytes()
-    if raw[:2] == GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ProjectError(file, where, f"{path.name}: damaged gzip data ({exc})") from None
+    raw = _read_raw(path, ndim, file, where)
     expected_magic = (UNSIGNED_BYTE << 8) | ndim
     what = "images (N, rows, columns)" if ndim == 3 else "labels (N)"
     if len(raw) < 4:
@@ -65,7 +84,9 @@ def read_idx(path: Path, ndim: int, file: str | None, where: str) -> np.ndarray:
                                         f"{shape_text} = {expected} bytes, the file has "
                                         f"{available}")
     if available > expected:
-        raise ProjectError(file, where, f"{path.name}: {available - expected} unexpected bytes "
+        extra = available - expected
+        count = f"{extra}+" if extra >= TRAILING_LIMIT else str(extra)
+        raise ProjectError(file, where, f"{path.name}: {count} unexpected bytes "
                                         f"after the {shape_text} data")
     return np.frombuffer(raw, dtype=np.uint8, count=expected, offset=header).reshape(dims)
 

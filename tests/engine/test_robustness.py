@@ -247,3 +247,38 @@ def test_every_json_level_rejects_unknown_fields():
         target[path[-1]] = 1
         with pytest.raises(ProjectError, match="unknown field"):
             parse_project(json.loads(json.dumps(raw)))
+
+
+def test_gzip_idx_that_inflates_far_beyond_its_header_stops_early(tmp_path):
+    import zlib
+
+    from engine.data.idx import read_idx
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip framing
+    header = (0x0803).to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in (10, 4, 4))
+    data = packer.compress(header + bytes(160))
+    zeros = bytes(1 << 20)
+    data += b"".join(packer.compress(zeros) for _ in range(64)) + packer.flush()
+    (tmp_path / "bomb-images.gz").write_bytes(data)  # 64 MB of junk in ~64 KB
+    with pytest.raises(ProjectError, match=r"65536\+ unexpected bytes after the 10×4×4 data"):
+        read_idx(tmp_path / "bomb-images.gz", 3, None, "data.images")
+
+
+def test_image_whose_header_claims_billions_of_pixels(tmp_path):
+    import struct
+    import zlib
+
+    pytest.importorskip("PIL")
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body)))
+
+    ihdr = struct.pack(">IIBBBBB", 40000, 40000, 8, 0, 0, 0, 0)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
+           + chunk(b"IEND", b""))
+    for name in ("a", "b"):
+        (tmp_path / "set" / name).mkdir(parents=True)
+        (tmp_path / "set" / name / "1.png").write_bytes(png)
+    refuse(project(data={"source": "folder", "path": "set"}, layers=CSV_NET), "data.path",
+           "image too large to read", base_dir=tmp_path)
