@@ -17,15 +17,20 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Space", "Start or pause training"),
     ("→ or S", "One training step (one mini-batch)"),
     ("R", "Reset the weights and the step counter"),
-    ("Ctrl+N", "New empty network"),
-    ("Ctrl+O", "Open a project or model"),
+    ("Ctrl+N", "New project"),
+    ("Ctrl+O", "Open a project or a trained model"),
     ("Ctrl+S", "Save the project"),
-    ("Ctrl+Shift+S", "Save the project as a new file"),
+    ("Ctrl+Shift+S", "Save the project under a new name"),
+    ("Ctrl+Shift+M", "Save the trained model (.safetensors)"),
+    ("Ctrl+E", "Export the trained model (ONNX, numpy, PyTorch)"),
     ("Ctrl+Z", "Undo the last edit"),
     ("Ctrl+Y or Ctrl+Shift+Z", "Redo"),
-    ("Delete", "Remove the selected layer or connection"),
+    ("Delete or Backspace", "Remove the selected layer or connection"),
     ("Ctrl+D", "Duplicate the selected layer"),
-    ("F", "Fit the network view to the window"),
+    ("Alt+← / Alt+→", "Move the selected layer earlier or later"),
+    ("Ctrl+L", "Lay the network out again"),
+    ("Ctrl+0", "Fit the whole network into view"),
+    ("Ctrl++ / Ctrl+-", "Zoom the network in or out"),
     ("F1", "Show this list of shortcuts"),
     ("Ctrl+Q", "Quit"),
 )
@@ -43,7 +48,7 @@ TOUR_PAGES: tuple[tuple[str, str, str], ...] = (
      "layer type to read what it does.</p>"),
     ("Network canvas", "networkEditor",
      "<p>The <b>canvas</b> shows your network from input to output. Select a layer to edit its "
-     "settings; <b>Delete</b> removes it and <b>Ctrl+D</b> duplicates it. <b>F</b> fits the "
+     "settings; <b>Delete</b> removes it and <b>Ctrl+D</b> duplicates it. <b>Ctrl+0</b> fits the "
      "whole network into view, and <b>Ctrl+Z</b> undoes any edit.</p>"),
     ("Data", "dataPanel",
      "<p>The <b>data panel</b> picks the dataset: the 2-D playground sets (circle, XOR, "
