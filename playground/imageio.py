@@ -40,6 +40,9 @@ def read_grayscale(path: str | Path) -> np.ndarray:
                 return (array / top if top > 0 else array).astype(np.float32)
             gray = image.convert("L")
             return np.asarray(gray, dtype=np.float32) / np.float32(255.0)
+    except Image.DecompressionBombError:
+        raise ProjectError(name, "file", "the image is too large (a possible decompression "
+                                         "bomb); use an image of at most a few megapixels") from None
     except UnidentifiedImageError:
         raise ProjectError(name, "file", "not a readable image; use a .png or .jpg file") from None
     except (OSError, ValueError) as error:

@@ -60,6 +60,12 @@ def title_line(data: ReportData) -> str:
 
 def render_report(data: ReportData) -> bytes:
     """Draw the report and return it as PNG bytes."""
+    # A diverged run's curves and outputs may hold inf/nan: draw them without numpy warnings.
+    with np.errstate(all="ignore"):
+        return _render(data)
+
+
+def _render(data: ReportData) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

@@ -128,6 +128,11 @@ def test_export_formats(circle_run: Path, work: Path) -> None:
     result = layerlab("export", model, "--format", "onnx", "-o", "exported.onnx", cwd=work)
     assert result.returncode == 0, result.stderr
     assert (work / "exported.onnx").stat().st_size > 0
+    (work / "torch_export").mkdir()
+    result = layerlab("export", model, "--format", "pytorch", "-o", "torch_export/model.py",
+                      cwd=work)
+    assert result.returncode == 0, result.stderr
+    assert "class Model" in (work / "torch_export" / "model.py").read_text()
 
 
 def test_datasets_version_and_help(work: Path) -> None:
