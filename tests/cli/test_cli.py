@@ -68,6 +68,11 @@ def test_train_overrides_and_quiet_prints_one_line(work: Path) -> None:
     final = summary["final"]
     assert final["train_accuracy"] is None and final["test_accuracy"] is None
     assert isinstance(final["train_r2"], float) and isinstance(final["test_r2"], float)
+    (work / "plane.csv").write_text("x1,x2\n1,2\n-3,0.5\n")
+    result = layerlab("predict", str(out / "model.safetensors"), "plane.csv", cwd=work)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == ["prediction"] and len(rows) == 3 and float(rows[1][0]) == float(rows[1][0])
 
 
 def test_evaluate_prints_json_metrics(circle_run: Path, work: Path) -> None:
