@@ -19,6 +19,8 @@ from PySide6.QtCore import QObject, Signal
 
 from playground.snapshots import Snapshot, SnapshotMaker
 
+GUI_HOLD_LIMIT = 0.1    # longest the worker waits for a busy GUI before training anyway
+
 DIVERGED_MESSAGE = ("Training diverged at step {step}: the loss stopped being a finite number. "
                     "Training is paused and the last finite weights are restored. "
                     "Lower the learning rate, then press Train (or Reset to start over).")
@@ -32,6 +34,7 @@ class Drained:
     losses: np.ndarray
     accuracies: np.ndarray            # NaN where there is none (regression)
     snapshot: Snapshot | None
+    evaluations: list[tuple[int, dict]] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     running: bool = False
     step: int = 0
@@ -56,12 +59,16 @@ class TrainingWorker(QObject):
         self._lock = threading.Lock()
         self._records: list[tuple[int, float, float]] = []
         self._snapshot: Snapshot | None = None
+        self._evaluations: list[tuple[int, dict]] = []
         self._messages: list[str] = []
         self._thread: threading.Thread | None = None
         self._state = {"running": False, "step": 0, "epoch": 0, "diverged": False}
         self._rate = (0.0, 0)    # (time, step) at the last rate measurement
         self._steps_per_second = 0.0
         self.trainer = None      # touched only on the worker thread once it runs
+        self._gui_idle = threading.Event()
+        self._gui_idle.set()
+        self._train_anyway_until = 0.0
 
     # ------------------------------------------------------------------ GUI-thread API
     def load(self, trainer) -> None:
@@ -96,6 +103,23 @@ class TrainingWorker(QObject):
         """Ask for a snapshot (with evaluation) as soon as possible."""
         self._send("snapshot")
 
+    def call(self, function, timeout: float = 30.0):
+        """Run ``function(trainer)`` on the worker thread between batches and return its result.
+
+        Used for saving and exporting: the trainer is only ever touched by one thread. When the
+        thread is not running the function runs here.
+        """
+        if not self.alive:
+            return function(self.trainer)
+        done = threading.Event()
+        box: dict = {}
+        self._send("call", (function, done, box))
+        if not done.wait(timeout):
+            raise TimeoutError("the training thread did not answer")
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
+
     def stop(self, timeout: float = 5.0) -> None:
         """End the thread and wait for it."""
         thread = self._thread
@@ -120,6 +144,7 @@ class TrainingWorker(QObject):
         with self._lock:
             records, self._records = self._records, []
             snapshot, self._snapshot = self._snapshot, None
+            evaluations, self._evaluations = self._evaluations, []
             messages, self._messages = self._messages, []
             state = dict(self._state)
             rate = self._steps_per_second
@@ -128,7 +153,8 @@ class TrainingWorker(QObject):
             steps, losses, accuracies = table[:, 0], table[:, 1], table[:, 2]
         else:
             steps = losses = accuracies = np.empty(0)
-        return Drained(steps, losses, accuracies, snapshot, messages, state["running"],
+        return Drained(steps, losses, accuracies, snapshot, evaluations, messages,
+                       state["running"],
                        state["step"], state["epoch"], rate if state["running"] else 0.0,
                        state["diverged"])
 
@@ -165,6 +191,14 @@ class TrainingWorker(QObject):
                     maker = SnapshotMaker(trainer)
                     target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
                     want_snapshot = True
+                elif command == "call":
+                    function, done, box = value
+                    try:
+                        box["result"] = function(trainer)
+                    except Exception as error:  # noqa: BLE001 - handed back to the caller
+                        box["error"] = error
+                    done.set()
+                    continue
                 elif trainer is None:
                     continue
                 elif command == "start":
@@ -196,6 +230,8 @@ class TrainingWorker(QObject):
                 self._wake.clear()
                 continue
             if running or pending:
+                if not self._gui_idle.is_set():
+                    self._yield_to_gui()
                 record = trainer.step()
                 accuracy = record.accuracy if record.accuracy is not None else np.nan
                 with self._lock:
@@ -222,8 +258,33 @@ class TrainingWorker(QObject):
                     last_eval = now + 4 * snapshot.seconds
                 want_snapshot = False
                 with self._lock:
+                    # Only the newest snapshot is drawn, but every evaluation is plotted.
                     self._snapshot = snapshot
+                    if snapshot.evaluation:
+                        self._evaluations.append((snapshot.step, snapshot.evaluation))
                 self._publish_state(trainer, running)
+
+    def _yield_to_gui(self) -> None:
+        """Wait (GIL released) while the GUI thread handles events, within a fair share.
+
+        PySide releases and retakes the GIL around every Qt call; with this thread training,
+        each retake would wait up to a switch interval (5 ms), so a frame of painting took
+        hundreds of milliseconds. Waiting here while the GUI draws a frame avoids that.
+        A GUI that holds on too long still leaves this thread half of the time.
+        """
+        now = time.perf_counter()
+        if now < self._train_anyway_until:
+            return
+        if not self._gui_idle.wait(GUI_HOLD_LIMIT):
+            self._train_anyway_until = time.perf_counter() + GUI_HOLD_LIMIT
+
+    def hold_for_gui(self) -> None:
+        """The GUI is about to draw a frame: pause between batches until ``release_gui``."""
+        self._gui_idle.clear()
+
+    def release_gui(self) -> None:
+        """The frame is drawn: train freely."""
+        self._gui_idle.set()
 
     def _publish_state(self, trainer, running: bool) -> None:
         now = time.perf_counter()

@@ -32,6 +32,7 @@ class NetworkEditor(QGraphicsView):
         self._drag_line: QGraphicsLineItem | None = None
         self._drag_source: NodeItem | None = None
         self._syncing = False
+        self._user_zoomed = False
         self.setScene(QGraphicsScene(self))
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setBackgroundBrush(QColor(theme.CANVAS))
@@ -98,6 +99,8 @@ class NetworkEditor(QGraphicsView):
                     scene.addItem(EdgeItem(source, target, source_id,
                                            format_shape(shape_of) if shape_of else ""))
         self._place()
+        if not self._user_zoomed:
+            self.fit()
         if 0 <= self.session.selected < len(layers) and self.session.selected in self.nodes:
             self.nodes[self.session.selected].setSelected(True)
         self._syncing = False
@@ -129,10 +132,18 @@ class NetworkEditor(QGraphicsView):
         for node in self.nodes.values():
             node.setPos(QPointF(-10_000, -10_000))
         self._place()
+        self._user_zoomed = False
         self.fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Keep the whole network in view until the person zooms by hand."""
+        super().resizeEvent(event)
+        if not self._user_zoomed:
+            self.fit()
 
     def zoom(self, factor: float) -> None:
         """Zoom around the mouse, within sane limits."""
+        self._user_zoomed = True
         current = self.transform().m11()
         if 0.2 <= current * factor <= 4.0:
             self.scale(factor, factor)

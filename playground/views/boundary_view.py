@@ -10,6 +10,9 @@ from playground import theme
 from playground.snapshots import FRAME
 
 
+PLANE = QRectF(-FRAME, -FRAME, 2 * FRAME, 2 * FRAME)
+
+
 def lightened_lut() -> np.ndarray:
     """TF Playground's diverging colours, washed out so the data points stay readable."""
     lut = theme.diverging_lut().astype(float)
@@ -48,7 +51,6 @@ class BoundaryView(QWidget):
         self.empty.setStyleSheet("color: #5b6470; padding: 12px;")
         layout.addWidget(self.empty)
         self.image = pg.ImageItem()
-        self.image.setRect(QRectF(-FRAME, -FRAME, 2 * FRAME, 2 * FRAME))
         self.plot.addItem(self.image)
         self.train_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("w", width=0.9))
         self.test_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("k", width=1.0))
@@ -116,14 +118,14 @@ class BoundaryView(QWidget):
             if discrete:
                 values = np.sign(values)
             self.image.setLookupTable(lightened_lut())
-            self.image.setImage(values.T, autoLevels=False, levels=(-1, 1))
+            self.image.setImage(values.T, autoLevels=False, levels=(-1, 1), rect=PLANE)
             return
         if grid.shape[-1] == 2:
             p = grid[..., 1]
             if discrete:
                 p = (p > 0.5).astype(np.float32)
             self.image.setLookupTable(lightened_lut())
-            self.image.setImage(p.T, autoLevels=False, levels=(0, 1))
+            self.image.setImage(p.T, autoLevels=False, levels=(0, 1), rect=PLANE)
             return
         probabilities = grid
         if discrete:
@@ -135,4 +137,4 @@ class BoundaryView(QWidget):
         rgb = 255 - (255 - rgb) * (0.25 + 0.5 * confidence)
         self.image.setLookupTable(None)
         self.image.setImage(np.transpose(rgb, (1, 0, 2)).astype(np.uint8), autoLevels=False,
-                            levels=(0, 255))
+                            levels=(0, 255), rect=PLANE)

@@ -1,0 +1,72 @@
+"""Entry points of the desktop app: build the main window, or run the whole GUI."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+APP_NAME = "LayerLab"
+
+
+def ensure_application() -> QApplication:
+    """The running QApplication, created if there is none."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName(APP_NAME)
+        app.setOrganizationName(APP_NAME)
+        app.setStyle("Fusion")
+    return app
+
+
+def create_main_window(project=None):
+    """Build (not show) the main window on the running QApplication.
+
+    ``project`` may be None (the default network), a path to a project ``.json`` or a model
+    ``.safetensors``, a project dict, or an ``engine.project.Project``.
+    """
+    import pyqtgraph as pg
+
+    from engine import catalog
+    from playground.main_window import MainWindow
+    from playground.session import Session
+
+    ensure_application()
+    catalog.load_all()
+    pg.setConfigOptions(antialias=False)
+    session = Session()
+    if project is None:
+        session.new()
+    elif isinstance(project, (str, Path)):
+        if Path(project).suffix != ".safetensors":
+            session.open(project)
+    elif isinstance(project, dict):
+        from engine.project import parse_project
+        session.replace(parse_project(project).to_json(), None)
+    else:
+        session.replace(project.to_json(), project.path)
+    window = MainWindow(session)
+    session.setParent(window)
+    if isinstance(project, (str, Path)) and Path(project).suffix == ".safetensors":
+        window.files.open_model(Path(project))
+    return window
+
+
+def run_gui(project_path: str | None = None) -> int:
+    """Open the app (optionally with a project or model file) and run until it closes."""
+    from engine.errors import ProjectError
+
+    app = ensure_application()
+    try:
+        window = create_main_window(project_path)
+    except ProjectError as error:
+        print(f"layerlab: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        from playground.appinfo import app_icon
+        app.setWindowIcon(app_icon())
+    except (ImportError, AttributeError):
+        pass
+    window.show()
+    return app.exec()

@@ -1,0 +1,342 @@
+"""The main window: wires session, canvas, panels, live views, worker and file actions.
+
+It holds no training or plotting logic: the worker trains, the views draw, the session edits.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+
+from engine.errors import ProjectError
+from playground.actions import FileActions, make_actions
+from playground.editor.analysis import Analyzer
+from playground.editor.network_editor import NetworkEditor
+from playground.panels.data_panel import DataPanel
+from playground.panels.palette import LayerPalette
+from playground.panels.properties import PropertyPanel
+from playground.panels.training_panel import TrainingPanel
+from playground.session import Session
+from playground.settings import AppSettings
+from playground.views.live import LiveViews
+from playground.worker import TrainingWorker
+
+FRAME_MS = 33          # GUI refresh: drain the worker ~30 times a second
+ANALYSIS_DELAY_MS = 120
+
+
+class MainWindow(QMainWindow):
+    """LayerLab's window: canvas in the middle, panels and live views in docks."""
+
+    def __init__(self, session: Session | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.resize(1560, 980)
+        self.settings = AppSettings()
+        self.session = session or Session(parent=self)
+        self.analyzer = Analyzer()
+        self.analysis = None
+        self.trainer = None
+        self.pending_weights: dict | None = None
+        self.worker = TrainingWorker(parent=self)
+        self.worker.failed.connect(self.on_worker_failed)
+        self.worker.finished.connect(self.on_worker_finished)
+        self.actions = make_actions(self)
+        self.views = LiveViews()
+        self._build_widgets()
+        self.files = FileActions(self)
+        self._build_toolbar()
+        self._connect()
+        self._analysis_timer = QTimer(self, singleShot=True, interval=ANALYSIS_DELAY_MS)
+        self._analysis_timer.timeout.connect(self.run_analysis)
+        self.frame_timer = QTimer(self, interval=FRAME_MS)
+        self.frame_timer.timeout.connect(self.on_frame)
+        self.frame_timer.start()
+        self.files.restore_layout()
+        self.update_title()
+        self.run_analysis()
+
+    # ------------------------------------------------------------------ building
+    def _build_widgets(self) -> None:
+        self.editor = NetworkEditor(self.session)
+        self.banner = QLabel()
+        self.banner.setObjectName("trainingBlocked")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.banner.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.editor, 1)
+        self.setCentralWidget(central)
+        self.palette = LayerPalette()
+        self.data_panel = DataPanel(self.session)
+        self.properties = PropertyPanel(self.session)
+        self.training_panel = TrainingPanel(self.session)
+        self.docks: dict[str, QDockWidget] = {}
+        left, right, bottom = (Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea,
+                               Qt.BottomDockWidgetArea)
+        self._dock("Layers", self.palette, left)
+        self._dock("Data", self.data_panel, left)
+        self._dock("Layer settings", self.properties, right)
+        self._dock("Training", self.training_panel, right)
+        self._dock("Loss", self.views.loss, bottom)
+        self._dock("Decision boundary", self.views.boundary, bottom)
+        self._dock("Neurons", self.views.neurons, bottom)
+        self._dock("Weights", self.views.weights, bottom)
+        self.tabifyDockWidget(self.docks["Neurons"], self.docks["Weights"])
+        self.docks["Neurons"].raise_()
+        self.resizeDocks([self.docks["Layers"], self.docks["Data"]], [230, 560], Qt.Vertical)
+        self.resizeDocks([self.docks["Layers"], self.docks["Layer settings"]], [300, 320],
+                         Qt.Horizontal)
+        self.resizeDocks([self.docks["Loss"]], [440], Qt.Vertical)
+        self.resizeDocks([self.docks["Loss"], self.docks["Decision boundary"],
+                          self.docks["Neurons"]], [520, 440, 600], Qt.Horizontal)
+
+    def _dock(self, title: str, widget: QWidget, area) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock{title.replace(' ', '')}")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                         | QDockWidget.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+
+    def _build_toolbar(self) -> None:
+        a = self.actions
+        bar = self.addToolBar("Training")
+        bar.setObjectName("mainToolBar")
+        bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        for key in ("New", "Open", "Save"):
+            bar.addAction(a[key])
+        bar.addSeparator()
+        for key in ("Train", "Step", "Reset"):
+            bar.addAction(a[key])
+        bar.addSeparator()
+        bar.addAction(a["Export"])
+        bar.addSeparator()
+        self.step_counter = QLabel("step 0")
+        self.step_counter.setObjectName("stepCounter")
+        self.epoch_counter = QLabel("epoch 0")
+        self.epoch_counter.setObjectName("epochCounter")
+        self.rate_label = QLabel("")
+        self.rate_label.setObjectName("stepsPerSecond")
+        for label in (self.epoch_counter, self.step_counter, self.rate_label):
+            label.setContentsMargins(10, 0, 10, 0)
+            label.setMinimumWidth(90)
+            bar.addWidget(label)
+        edit = self.menuBar().addMenu("&Edit")
+        edit.addAction(a["Undo"])
+        edit.addAction(a["Redo"])
+        edit.addSeparator()
+        for key in ("Delete", "Duplicate", "MoveUp", "MoveDown"):
+            edit.addAction(a[key])
+        view = self.menuBar().addMenu("&View")
+        for key in ("AutoLayout", "ZoomIn", "ZoomOut", "Fit"):
+            view.addAction(a[key])
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        train = self.menuBar().addMenu("&Train")
+        for key in ("Train", "Step", "Reset"):
+            train.addAction(a[key])
+
+    def _connect(self) -> None:
+        a, s = self.actions, self.session
+        a["Undo"].triggered.connect(s.undo_stack.undo)
+        a["Redo"].triggered.connect(s.undo_stack.redo)
+        s.undo_stack.canUndoChanged.connect(a["Undo"].setEnabled)
+        s.undo_stack.canRedoChanged.connect(a["Redo"].setEnabled)
+        a["Undo"].setEnabled(False)
+        a["Redo"].setEnabled(False)
+        a["Train"].triggered.connect(self.on_train_toggled)
+        a["Step"].triggered.connect(self.on_step)
+        a["Reset"].triggered.connect(self.on_reset)
+        a["Delete"].triggered.connect(self.editor.delete_selected)
+        a["Duplicate"].triggered.connect(self.editor.duplicate_selected)
+        a["MoveUp"].triggered.connect(lambda: self.editor.move_selected(-1))
+        a["MoveDown"].triggered.connect(lambda: self.editor.move_selected(1))
+        a["AutoLayout"].triggered.connect(self.editor.auto_layout)
+        a["ZoomIn"].triggered.connect(lambda: self.editor.zoom(1.2))
+        a["ZoomOut"].triggered.connect(lambda: self.editor.zoom(1 / 1.2))
+        a["Fit"].triggered.connect(self.editor.fit)
+        self.palette.layerActivated.connect(self.editor.append_layer)
+        for signal in (s.networkChanged, s.dataChanged, s.trainingChanged, s.projectReplaced):
+            signal.connect(self.schedule_analysis)
+        s.nameChanged.connect(self.schedule_analysis)
+        s.learningRateChanged.connect(self.on_learning_rate)
+        s.dirtyChanged.connect(lambda _: self.update_title())
+        s.pathChanged.connect(lambda _: self.update_title())
+        s.projectReplaced.connect(self.editor.auto_layout)
+
+    # ------------------------------------------------------------------ analysis → trainer
+    @Slot()
+    def schedule_analysis(self) -> None:
+        """An edit invalidates the trainer: pause now, re-check shortly (edits come in bursts)."""
+        self.worker.pause()
+        self.actions["Train"].setChecked(False)
+        self._analysis_timer.start()
+
+    def run_analysis(self) -> None:
+        """Check the network against the data; build a fresh trainer when it is valid."""
+        self._analysis_timer.stop()
+        self.analysis = analysis = self.analyzer.analyse(self.session)
+        self.editor.set_analysis(analysis)
+        ready = analysis.error is None and analysis.prepared is not None
+        trainer = None
+        if ready:
+            try:
+                from engine.trainer import Trainer
+                trainer = Trainer(analysis.project, analysis.prepared)
+                if self.pending_weights is not None:
+                    trainer.model.load_state_dict(self.pending_weights)
+            except (ProjectError, ValueError, KeyError) as error:
+                analysis.error, ready = str(error), False
+        self.pending_weights = None
+        self.trainer = trainer
+        self.views.set_trainer(trainer)
+        self._show_data_extras(analysis)
+        if trainer is not None:
+            self.worker.load(trainer)
+        for key in ("Train", "Step", "Reset"):
+            self.actions[key].setEnabled(ready)
+            self.actions[key].setToolTip(self.actions[key].statusTip() if ready else
+                                         f"Training is disabled: {analysis.error}")
+        self.show_banner(None if ready else f"Cannot train yet — {analysis.error}")
+        self.set_counters(0, 0, 0.0)
+
+    def _show_data_extras(self, analysis) -> None:
+        error = analysis.error if analysis.error and analysis.error.startswith("data") else None
+        self.data_panel.show_error(error)
+        dataset = self.analyzer._dataset if error is None else None
+        if dataset is not None and dataset.kind == "image":
+            from playground.images.sample_grid import SampleGrid
+            grid = SampleGrid(max_shown=48, thumbnail=32)
+            grid.set_data(dataset.x_train[:48], dataset.y_train[:48], dataset.classes)
+            self.data_panel.set_preview(grid)
+        else:
+            self.data_panel.set_preview(None)
+
+    # ------------------------------------------------------------------ training controls
+    @Slot(bool)
+    def on_train_toggled(self, checked: bool) -> None:
+        """Train/Pause toggle."""
+        if self._analysis_timer.isActive():
+            self.run_analysis()
+        if self.trainer is None:
+            self.actions["Train"].setChecked(False)
+            return
+        if checked:
+            self.show_banner(None)
+            self.worker.start()
+        else:
+            self.worker.pause()
+
+    @Slot()
+    def on_step(self) -> None:
+        """One mini-batch."""
+        if self._analysis_timer.isActive():
+            self.run_analysis()
+        if self.trainer is not None:
+            self.actions["Train"].setChecked(False)
+            self.worker.step(1)
+
+    @Slot()
+    def on_reset(self) -> None:
+        """Fresh weights, empty curves."""
+        if self.trainer is None:
+            return
+        self.actions["Train"].setChecked(False)
+        self.worker.reset()
+        self.views.reset_curves()
+        self.show_banner(None)
+        self.set_counters(0, 0, 0.0)
+
+    @Slot(float)
+    def on_learning_rate(self, rate: float) -> None:
+        """Applies to the running trainer from its next batch."""
+        if self.trainer is not None:
+            self.worker.set_learning_rate(rate)
+        self.statusBar().showMessage(f"Learning rate {rate:g}", 3000)
+
+    @Slot()
+    def on_frame(self) -> None:
+        """Drain the worker's buffer and update counters and views.
+
+        The worker waits while this runs, and the views are painted right here
+        (sendPostedEvents), so painting never competes with training for the GIL.
+        """
+        self.worker.hold_for_gui()
+        try:
+            self._frame()
+            # Twice: pyqtgraph adjusts ranges while painting and asks for one more paint.
+            QCoreApplication.sendPostedEvents()
+            QCoreApplication.sendPostedEvents()
+        finally:
+            self.worker.release_gui()
+
+    def _frame(self) -> None:
+        drained = self.worker.drain()
+        self.views.apply(drained)
+        for message in drained.messages:
+            self.show_banner(message, warning=True)
+            self.statusBar().showMessage(message, 10000)
+        if len(drained.steps) or drained.snapshot is not None:
+            self.set_counters(drained.step, drained.epoch, drained.steps_per_second)
+        if self.actions["Train"].isChecked() and not drained.running \
+                and not self.worker._commands and drained.step > 0:
+            self.actions["Train"].setChecked(False)
+
+    def set_counters(self, step: int, epoch: int, rate: float) -> None:
+        """Update the step and epoch counters and the steps/s figure."""
+        self.step_counter.setText(f"step {step:,}")
+        self.epoch_counter.setText(f"epoch {epoch:,}")
+        self.rate_label.setText(f"{rate:,.0f} steps/s" if rate else "")
+
+    @Slot(str)
+    def on_worker_failed(self, message: str) -> None:
+        """The worker hit an error: say so, keep the app usable."""
+        self.actions["Train"].setChecked(False)
+        self.show_banner(message, warning=True)
+        self.statusBar().showMessage(message, 15000)
+        self.worker.stop(1.0)
+        self.schedule_analysis()
+
+    @Slot()
+    def on_worker_finished(self) -> None:
+        """Reached the configured number of epochs."""
+        self.actions["Train"].setChecked(False)
+        epochs = self.session.spec["training"].get("epochs")
+        self.statusBar().showMessage(f"Finished {epochs} epochs; press Train to continue.", 8000)
+
+    def show_banner(self, text: str | None, warning: bool = False) -> None:
+        """A message above the canvas (why training is disabled, divergence, errors)."""
+        self.banner.setVisible(bool(text))
+        self.banner.setText(text or "")
+        colour = "#8a4b00; background: #fff4e0" if warning else "#a8261f; background: #fdecea"
+        self.banner.setStyleSheet(f"color: {colour}; padding: 6px 10px; "
+                                  "border-bottom: 1px solid #e0c0b0;")
+
+    def update_title(self) -> None:
+        """Project name, file and the unsaved-changes marker."""
+        path = self.session.path
+        name = path.name if path else self.session.spec.get("name", "Untitled")
+        self.setWindowTitle(f"{name}[*] — LayerLab")
+        self.setWindowModified(self.session.dirty)
+
+    def run_on_trainer(self, function):
+        """Run ``function(trainer)`` between batches on the worker thread; returns its result."""
+        return self.worker.call(function)
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Ask about unsaved changes, then stop and join the worker."""
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        self.frame_timer.stop()
+        self.worker.release_gui()
+        self.worker.stop()
+        self.files.save_layout()
+        super().closeEvent(event)

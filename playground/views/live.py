@@ -1,0 +1,72 @@
+"""Feeds the worker's drained records and snapshots into the views, once per frame."""
+from __future__ import annotations
+
+import time
+
+from playground.snapshots import dense_chain_ids
+from playground.views.boundary_view import BoundaryView
+from playground.views.loss_view import LossView
+from playground.views.neuron_view import NeuronView
+from playground.views.weights_view import WeightsView
+
+
+CURVE_INTERVAL = 0.1   # seconds between loss-curve redraws when no snapshot arrives
+
+
+class LiveViews:
+    """Owns the four live views and the per-frame update (no training or Qt threads here)."""
+
+    def __init__(self) -> None:
+        self.loss = LossView()
+        self.boundary = BoundaryView()
+        self.neurons = NeuronView()
+        self.weights = WeightsView()
+        self.layer_order: list[str] = []
+        self.output_id: str | None = None
+        self.snapshot_times: list[float] = []   # GUI-side refresh times (benchmarks read them)
+        self._last_curve = 0.0
+
+    def set_trainer(self, trainer) -> None:
+        """A new network or data set: clear the curves and draw the data."""
+        dataset = trainer.dataset if trainer is not None else None
+        self.loss.clear()
+        self.weights.clear()
+        self.boundary.set_data(dataset)
+        if trainer is None:
+            self.neurons.clear()
+            return
+        self.loss.set_task(dataset.task)
+        model = trainer.model
+        self.output_id = model.output_id
+        self.layer_order = dense_chain_ids(model)
+        planar = dataset.kind == "2d"
+        if planar and (self.layer_order or len(model.layers) == 1):
+            self.neurons.set_features(trainer.preprocessor.features)
+            self.neurons.clear("Press Step or Train to see every neuron's output over the plane.")
+        else:
+            self.neurons.set_features(None)
+            self.neurons.clear("The neuron view shows dense networks on 2-D data; this network "
+                               "or data set has other layers or inputs (see Weights).")
+
+    def reset_curves(self) -> None:
+        """After a Reset: empty the curves, keep the data."""
+        self.loss.clear()
+
+    def apply(self, drained) -> None:
+        """Draw what the worker published since the last frame."""
+        self.loss.add_steps(drained.steps, drained.losses)
+        for step, evaluation in drained.evaluations:
+            self.loss.add_evaluation(step, evaluation)
+        snapshot = drained.snapshot
+        if snapshot is not None:
+            self.boundary.update_grid(snapshot.grid)
+            if self.neurons.feature_images:
+                self.neurons.update_snapshot(snapshot, self.layer_order, self.output_id)
+            self.weights.update_snapshot(snapshot)
+            self.snapshot_times.append(time.perf_counter())
+            del self.snapshot_times[:-500]
+        # Curves redraw with the snapshots (10–20 Hz) or after a single step, not every frame.
+        now = time.perf_counter()
+        if snapshot is not None or now - self._last_curve >= CURVE_INTERVAL:
+            self._last_curve = now
+            self.loss.refresh()
