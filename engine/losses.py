@@ -52,8 +52,8 @@ def _labels(target: np.ndarray) -> np.ndarray:
     return np.asarray(target).reshape(-1).astype(np.intp, copy=False)
 
 
-def _check_regression(name: str, task: str, output_shape: tuple,
-                      n_targets: int | None) -> str | None:
+def _check_regression(name: str, task: str, output_shape: tuple, n_targets: int | None,
+                      last_activation: str | None = None) -> str | None:
     if task != "regression":
         return (f"{name} is a regression loss but the data is for classification; use "
                 f"binary_crossentropy (two classes, one sigmoid unit) or categorical_crossentropy "
@@ -62,6 +62,9 @@ def _check_regression(name: str, task: str, output_shape: tuple,
     if tuple(output_shape) != (wanted,):
         return (f"the last layer gives shape {tuple(output_shape)} but the data has {wanted} "
                 f"target value(s); end the network with a dense layer of {wanted} unit(s)")
+    if last_activation == "softmax" and wanted == 1:
+        return ("softmax over a single output unit always gives 1, so nothing can be learned; "
+                "end with a linear activation (or tanh/sigmoid for bounded targets)")
     return None
 
 
@@ -81,7 +84,7 @@ class MeanSquaredError(Loss):
     @classmethod
     def check(cls, task, output_shape, last_activation, n_classes, n_targets):
         """Regression with one output unit per target."""
-        return _check_regression("mse", task, output_shape, n_targets)
+        return _check_regression("mse", task, output_shape, n_targets, last_activation)
 
 
 @LOSSES.register("huber")
@@ -100,7 +103,7 @@ class Huber(Loss):
     @classmethod
     def check(cls, task, output_shape, last_activation, n_classes, n_targets):
         """Regression with one output unit per target."""
-        return _check_regression("huber", task, output_shape, n_targets)
+        return _check_regression("huber", task, output_shape, n_targets, last_activation)
 
 
 @LOSSES.register("binary_crossentropy")

@@ -173,6 +173,8 @@ def _check_version(raw: dict, file: str | None) -> None:
         raise ProjectError(file, "layerlab", f'missing; a LayerLab project file starts with '
                                              f'"layerlab": {FORMAT_VERSION}')
     version = raw["layerlab"]
+    if isinstance(version, float) and version.is_integer():
+        version = int(version)  # 1.0 is the same JSON number as 1
     if isinstance(version, bool) or not isinstance(version, int):
         raise ProjectError(file, "layerlab", f"expected the format version (a whole number), "
                                              f"got {_show(version)}")

@@ -282,3 +282,28 @@ def test_image_whose_header_claims_billions_of_pixels(tmp_path):
         (tmp_path / "set" / name / "1.png").write_bytes(png)
     refuse(project(data={"source": "folder", "path": "set"}, layers=CSV_NET), "data.path",
            "image too large to read", base_dir=tmp_path)
+
+
+def test_single_unit_softmax_regression_is_refused():
+    refuse(project(data={"source": "plane", "samples": 40},
+                   layers=[{"type": "dense", "units": 1, "activation": "softmax"}],
+                   loss="mse"), "training.loss", "softmax over a single output unit")
+
+
+def test_format_version_written_as_a_float():
+    raw = copy.deepcopy(BASE)
+    raw["layerlab"] = 1.0
+    assert parse_project(raw).to_json()["layerlab"] == 1
+    raw["layerlab"] = 1.5
+    with pytest.raises(ProjectError, match="layerlab: expected the format version"):
+        parse_project(raw)
+
+
+def test_network_without_parameters_trains(tmp_path):
+    """Only an activation layer: nothing to learn, but stepping and evaluating still work."""
+    x = np.random.default_rng(0).normal(size=(40, 1))
+    data = npz(tmp_path, x=x, y=2 * x[:, 0])
+    trainer = Trainer(parse_project(project(
+        data=data, layers=[{"type": "activation", "function": "linear"}]), "p.json", tmp_path))
+    assert trainer.model.param_count() == 0
+    assert np.isfinite(trainer.step().loss) and trainer.evaluate()["train_r2"] > 0.5
