@@ -205,12 +205,14 @@ def read_csv(saved, path: Path) -> np.ndarray:
     body = rows[1:]
     if not body:
         raise ProjectError(str(path), "line 2", "no data rows after the header")
-    for number, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise ProjectError(str(path), f"line {number}", f"{len(row)} values but the header "
-                                                            f"has {len(header)} columns")
+    lengths = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    ragged = np.flatnonzero(lengths != len(header))
+    if ragged.size:
+        first = int(ragged[0])
+        raise ProjectError(str(path), f"line {first + 2}", f"{lengths[first]} values but the "
+                                                           f"header has {len(header)} columns")
     columns = _choose_columns(saved, header, path)
-    table = np.array([[row[i] for i in columns] for row in body], dtype=object)
+    table = np.array(body, dtype=object)[:, columns]
     try:
         values = table.astype(np.float64)
     except ValueError:
@@ -257,8 +259,8 @@ def predictions_csv(saved, values: np.ndarray) -> str:
         names = saved.class_names()
         writer.writerow(["prediction", *names])
         labels = np.asarray(names, dtype=object)[values.argmax(axis=1)]
-        cells = np.char.mod("%.6g", values)
-        writer.writerows([label, *row] for label, row in zip(labels, cells.tolist()))
+        cells = np.char.mod("%.6g", values).astype(object)
+        writer.writerows(np.column_stack([labels, cells]).tolist())
     else:
         targets = list(saved.target_names or [])
         if values.shape[1] == 1:

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,6 @@ from playground.progress import Progress, format_metric
 COMMAND_LINE = "command line"
 EXIT_OK = 0
 EXIT_DIVERGED = 3
-OUTPUT_FILES = ("model.safetensors", "metrics.csv", "summary.json", "report.png")
 
 
 def default_out_dir(project_path: str | Path) -> Path:
@@ -40,7 +40,6 @@ def check_out_dir(out_dir: Path) -> None:
     if probe.exists() and not probe.is_dir():
         raise ProjectError(str(probe), "--out", "is a file, not a folder; give a folder for "
                            "the run's files")
-    import os
     if probe.exists() and not os.access(probe, os.W_OK | os.X_OK):
         raise ProjectError(str(probe), "--out", "permission denied; choose a folder you can "
                            "write to")

@@ -121,6 +121,9 @@ def test_predict_bad_inputs(model_file: Path, tmp_path: Path) -> None:
     (tmp_path / "word.csv").write_text("x1,x2\n1,2\n3,oops\n")
     assert_bad_input(layerlab("predict", model, "word.csv", cwd=tmp_path), "word.csv",
                      "line 3", "oops")
+    (tmp_path / "ragged.csv").write_text("x1,x2\n1,2\n3\n")
+    assert_bad_input(layerlab("predict", model, "ragged.csv", cwd=tmp_path), "ragged.csv",
+                     "line 3", "1 values")
     np.save(tmp_path / "wide.npy", np.zeros((3, 5), np.float32))
     assert_bad_input(layerlab("predict", model, "wide.npy", "-o", "o.csv", cwd=tmp_path),
                      "wide.npy")
