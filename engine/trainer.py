@@ -99,7 +99,8 @@ class Trainer:
         if self.task == "classification":
             return np.asarray(y, dtype=np.int64)
         y = np.asarray(y, dtype=self.dtype)
-        return y.reshape(len(y), -1)
+        # An empty test split has no rows to infer the width from: take it from the data.
+        return y.reshape(len(y), self.dataset.n_targets or 1) if y.ndim != 2 else y
 
     def _clear_progress(self) -> None:
         """Back to step 0: no history, timers at zero, the shuffling generator re-seeded."""

@@ -307,3 +307,15 @@ def test_network_without_parameters_trains(tmp_path):
         data=data, layers=[{"type": "activation", "function": "linear"}]), "p.json", tmp_path))
     assert trainer.model.param_count() == 0
     assert np.isfinite(trainer.step().loss) and trainer.evaluate()["train_r2"] > 0.5
+
+
+@pytest.mark.parametrize("source", ["plane", "multigauss"])
+def test_regression_without_a_test_split(source):
+    raw = project(data={"source": source, "samples": 40, "test_fraction": 0},
+                  layers=[{"type": "dense", "units": 1}], loss="mse")
+    trainer = Trainer(parse_project(raw))
+    assert trainer.y_test.shape == (0, 1)
+    trainer.fit(1)
+    result = trainer.evaluate()
+    assert result["test_loss"] is None and result["test_r2"] is None
+    assert np.isfinite(result["train_r2"])
