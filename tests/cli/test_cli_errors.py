@@ -96,7 +96,15 @@ def _corrupt(model_file: Path, folder: Path) -> dict[str, Path]:
     image = folder / "picture.safetensors"
     from PIL import Image
     Image.fromarray(np.zeros((4, 4), np.uint8)).save(image, format="PNG")
-    return {"truncated": truncated, "garbage": garbage, "text": text, "image": image}
+    from safetensors import safe_open
+    from safetensors.numpy import load_file, save_file
+    with safe_open(str(model_file), "np") as handle:
+        info = json.loads(handle.metadata()["layerlab"])
+    info["format"] = 99
+    newer = folder / "newer.safetensors"
+    save_file(load_file(str(model_file)), str(newer), metadata={"layerlab": json.dumps(info)})
+    return {"truncated": truncated, "garbage": garbage, "text": text, "image": image,
+            "newer": newer}
 
 
 @pytest.mark.parametrize("command", ["evaluate", "predict", "export", "summary"])
