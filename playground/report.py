@@ -160,11 +160,19 @@ def _class_rgb(labels: np.ndarray) -> np.ndarray:
     return palette[labels % len(palette)]
 
 
+def _shown_split(data: ReportData) -> tuple[np.ndarray, np.ndarray, str]:
+    """The test split, or the training split when nothing was held out."""
+    if len(data.x_test):
+        return data.x_test, data.y_test, "test"
+    return data.x_train, data.y_train, "train"
+
+
 def _plot_confusion(ax, data: ReportData) -> None:
     """Confusion matrix on the test split (rows: true class, columns: predicted)."""
-    n_classes = len(data.classes or []) or int(np.max(data.y_test)) + 1
-    predicted = np.asarray(data.predict(data.x_test)).argmax(axis=1)
-    truth = np.asarray(data.y_test, dtype=np.int64).ravel()
+    x, y, split = _shown_split(data)
+    truth = np.asarray(y, dtype=np.int64).ravel()
+    n_classes = len(data.classes or []) or int(truth.max(initial=0)) + 1
+    predicted = np.asarray(data.predict(x)).argmax(axis=1)
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(matrix, (truth, predicted), 1)
     ax.imshow(matrix, cmap="Blues")
@@ -179,19 +187,20 @@ def _plot_confusion(ax, data: ReportData) -> None:
                     color="white" if count > threshold else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title("confusion matrix (test)")
+    ax.set_title(f"confusion matrix ({split})")
 
 
 def _plot_fit(ax, data: ReportData) -> None:
     """Predicted against true values on the test split (first target)."""
-    predicted = np.asarray(data.predict(data.x_test), dtype=np.float64)[:, 0]
-    truth = np.asarray(data.y_test, dtype=np.float64).reshape(len(predicted), -1)[:, 0]
+    x, y, split = _shown_split(data)
+    predicted = np.asarray(data.predict(x), dtype=np.float64)[:, 0]
+    truth = np.asarray(y, dtype=np.float64).reshape(len(predicted), -1)[:, 0]
     ax.scatter(truth, predicted, s=10, color=BLUE, alpha=0.7)
     low, high = float(min(truth.min(), predicted.min())), float(max(truth.max(), predicted.max()))
     ax.plot([low, high], [low, high], color=ORANGE, linewidth=1)
     ax.set_xlabel("true")
     ax.set_ylabel("predicted")
-    ax.set_title("predicted vs true (test)")
+    ax.set_title(f"predicted vs true ({split})")
 
 
 def _finite(value) -> float:
