@@ -51,7 +51,7 @@ def test_deeply_nested_json_is_a_file_error(tmp_path):
         load_project(path)
 
 
-@pytest.mark.parametrize("value", [10**400, -(10**400)])
+@pytest.mark.parametrize("value", [10**400, -(10**400)], ids=["plus", "minus"])
 def test_json_integers_too_large_for_a_float(value):
     raw = project(data={"source": "points", "points": [[value, 0, 0], [1, 1, 1]]})
     refuse(raw, "data.points[0][0]", "out of range")
