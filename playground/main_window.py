@@ -37,6 +37,7 @@ class MainWindow(QMainWindow):
         self.analysis = None
         self.trainer = None
         self.pending_weights: dict | None = None
+        self._sticky: str | None = None   # a worker failure stays shown until the next command
         self.worker = TrainingWorker(parent=self)
         self.worker.failed.connect(self.on_worker_failed)
         self.worker.finished.connect(self.on_worker_finished)
@@ -203,7 +204,10 @@ class MainWindow(QMainWindow):
             self.actions[key].setEnabled(ready)
             self.actions[key].setToolTip(self.actions[key].statusTip() if ready else
                                          f"Training is disabled: {analysis.error}")
-        self.show_banner(None if ready else f"Cannot train yet — {analysis.error}")
+        if ready:
+            self.show_banner(self._sticky, warning=True)
+        else:
+            self.show_banner(f"Cannot train yet — {analysis.error}")
         self.set_counters(0, 0, 0.0)
 
     def _show_data_extras(self, analysis) -> None:
@@ -228,6 +232,7 @@ class MainWindow(QMainWindow):
             self.actions["Train"].setChecked(False)
             return
         if checked:
+            self._sticky = None
             self.show_banner(None)
             self.worker.start()
         else:
@@ -240,6 +245,7 @@ class MainWindow(QMainWindow):
             self.run_analysis()
         if self.trainer is not None:
             self.actions["Train"].setChecked(False)
+            self._sticky = None
             self.worker.step(1)
 
     @Slot()
@@ -298,6 +304,7 @@ class MainWindow(QMainWindow):
     def on_worker_failed(self, message: str) -> None:
         """The worker hit an error: say so, keep the app usable."""
         self.actions["Train"].setChecked(False)
+        self._sticky = message
         self.show_banner(message, warning=True)
         self.statusBar().showMessage(message, 15000)
         self.worker.stop(1.0)

@@ -73,6 +73,9 @@ class TrainingWorker(QObject):
     # ------------------------------------------------------------------ GUI-thread API
     def load(self, trainer) -> None:
         """Hand a fresh Trainer to the worker (starts the thread on first use)."""
+        if self._thread is None or not self._thread.is_alive():
+            # A new thread starts clean: commands left for a dead one (e.g. "stop") go.
+            self._commands.clear()
         self._send("load", trainer)
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name="layerlab-trainer",
@@ -128,6 +131,7 @@ class TrainingWorker(QObject):
         self._send("stop")
         thread.join(timeout)
         self._thread = None
+        self._commands.clear()
 
     @property
     def is_running(self) -> bool:

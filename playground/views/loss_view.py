@@ -8,16 +8,29 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from playground import theme
 
 
-class GrowingSeries:
-    """An x/y buffer that doubles its capacity, so appends are amortised O(1)."""
+MAX_POINTS = 20_000   # recorded steps kept per curve; beyond it every other one is dropped
 
-    def __init__(self, capacity: int = 4096) -> None:
+
+class GrowingSeries:
+    """An x/y buffer that doubles its capacity, so appends are amortised O(1).
+
+    Past ``max_points`` it keeps every other point and from then on records every
+    ``stride``-th step, so long runs keep a bounded, evenly spaced record.
+    """
+
+    def __init__(self, capacity: int = 4096, max_points: int = MAX_POINTS) -> None:
         self.x = np.empty(capacity)
         self.y = np.empty(capacity)
         self.size = 0
+        self.stride = 1
+        self.max_points = max_points
 
-    def extend(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Append points."""
+    def extend(self, x, y) -> None:
+        """Append points (thinned to the current stride)."""
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        if self.stride > 1:
+            keep = (x % self.stride) == 0
+            x, y = x[keep], y[keep]
         need = self.size + len(x)
         if need > len(self.x):
             capacity = max(need, 2 * len(self.x))
@@ -26,10 +39,18 @@ class GrowingSeries:
         self.x[self.size:need] = x
         self.y[self.size:need] = y
         self.size = need
+        while self.size > self.max_points:
+            self.stride *= 2
+            keep = (self.x[:self.size] % self.stride) == 0
+            count = int(keep.sum())
+            self.x[:count] = self.x[:self.size][keep]
+            self.y[:count] = self.y[:self.size][keep]
+            self.size = count
 
     def clear(self) -> None:
         """Forget every point."""
         self.size = 0
+        self.stride = 1
 
     def view(self) -> tuple[np.ndarray, np.ndarray]:
         """The filled part (views, not copies)."""
@@ -54,13 +75,10 @@ class LossView(QWidget):
         # First item: every step's batch loss (noisy, so drawn faintly under the others).
         self.train_curve = self.loss_plot.plot(
             [], [], pen=pg.mkPen((*theme.LOSS_TRAIN, 70), width=1), name="batch loss")
-        self.train_curve.setClipToView(True)
-        self.train_curve.setDownsampling(auto=True, method="peak")
         self.full_train_curve = self.loss_plot.plot(
             [], [], pen=pg.mkPen(theme.LOSS_TRAIN, width=2), name="train loss")
         self.test_curve = self.loss_plot.plot(
             [], [], pen=pg.mkPen(theme.LOSS_TEST, width=2), name="test loss")
-        self.test_curve.setDownsampling(auto=True, method="peak")
         self.metric_plot = pg.PlotWidget(background="w")
         self.metric_plot.setObjectName("metricPlot")
         self.metric_plot.setLabel("left", "accuracy")
@@ -142,14 +160,16 @@ class LossView(QWidget):
             self._x_limit = max(10.0, last * 1.5)
             self.loss_plot.setXRange(0, self._x_limit, padding=0)
             self.metric_plot.setXRange(0, self._x_limit, padding=0)
-        peaks = [float(np.max(series.view()[1])) for series in (self.test, self.full_train)
-                 if series.size]
+        values = [series.view()[1] for series in (self.test, self.full_train)]
         if len(y):
-            peaks.append(float(np.percentile(y[:200], 95)))
-        top = max(peaks) if peaks else 1.0
+            values.append([np.percentile(y[:200], 95)])
+        finite = np.concatenate([np.asarray(v, dtype=float) for v in values])
+        finite = finite[np.isfinite(finite)]
+        top = float(finite.max()) if finite.size else 1.0
         if top > self._y_limit or self._y_limit == 0.0:
             self._y_limit = top * 1.1 if top > 0 else 1.0
             self.loss_plot.setYRange(0, self._y_limit, padding=0)
-        if self.task != "classification" and self.train_score.size:
-            low = min(0.0, float(np.min(self.train_score.view()[1])))
+        scores = self.train_score.view()[1]
+        if self.task != "classification" and np.isfinite(scores).any():
+            low = min(0.0, float(np.nanmin(np.where(np.isfinite(scores), scores, np.nan))))
             self.metric_plot.setYRange(max(low, -1.0), 1.02, padding=0)
