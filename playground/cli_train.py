@@ -23,6 +23,7 @@ from playground.progress import Progress, format_metric
 COMMAND_LINE = "command line"
 EXIT_OK = 0
 EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
 
 
 def default_out_dir(project_path: str | Path) -> Path:
@@ -73,9 +74,15 @@ def train_command(project_path: str, epochs: int | None = None, seed: int | None
     metric = "accuracy" if trainer.task == "classification" else "r2"
     mode = "quiet" if quiet else ("bar" if stream.isatty() else "lines")
     progress = Progress(stream, mode, total_epochs, trainer.steps_per_epoch, metric)
-    evaluations = run_training(trainer, total_epochs, progress)
+    evaluations: list[dict] = []
+    interrupted = False
+    try:
+        run_training(trainer, total_epochs, progress, evaluations)
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what was learned so far; the files below are still written.
+        interrupted = True
 
-    final = final_metrics(trainer, evaluations)
+    final = final_metrics(trainer, evaluations, remeasure=interrupted)
     model_path = out_dir / "model.safetensors"
     from engine.modelfile import load_model, save_model
     save_model(model_path, trainer)
@@ -85,9 +92,14 @@ def train_command(project_path: str, epochs: int | None = None, seed: int | None
     # Written last so "seconds" covers the whole run, report included.
     seconds = time.perf_counter() - started
     summary = summary_record(trainer, final, seconds, project_path)
+    summary["interrupted"] = interrupted
     atomic_write_text(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     progress.final(final_line(project.name, trainer, final, time.perf_counter() - started,
                               out_dir))
+    if interrupted:
+        print(f"layerlab: interrupted after {trainer.steps} steps; wrote the run so far to "
+              f"{out_dir}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if trainer.diverged:
         print(f"layerlab: training diverged at step {trainer.diverged_step} (the loss or the "
               f"weights stopped being finite); saved the last finite weights in {model_path}; "
@@ -96,13 +108,15 @@ def train_command(project_path: str, epochs: int | None = None, seed: int | None
     return EXIT_OK
 
 
-def run_training(trainer, total_epochs: int, progress: Progress) -> list[dict]:
+def run_training(trainer, total_epochs: int, progress: Progress,
+                 evaluations: list[dict] | None = None) -> list[dict]:
     """Step until ``total_epochs`` epochs are done or training diverges.
 
-    Returns one evaluation per finished epoch (``epoch`` plus every key of ``evaluate()``,
-    including R² for regression, which metrics.csv does not carry).
+    Appends one evaluation per finished epoch to ``evaluations`` and returns it (``epoch`` plus
+    every key of ``evaluate()``, including R² for regression, which metrics.csv does not carry);
+    the caller's list keeps the finished epochs if the run is interrupted.
     """
-    evaluations: list[dict] = []
+    evaluations = [] if evaluations is None else evaluations
     last_quality: float | None = None
     while trainer.epoch < total_epochs:
         record = trainer.step()
@@ -129,11 +143,11 @@ def _clean(value) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def final_metrics(trainer, evaluations: list[dict]) -> dict:
+def final_metrics(trainer, evaluations: list[dict], remeasure: bool = False) -> dict:
     """The summary's ``final`` block, measured on the weights that are being saved."""
-    # After a divergence the weights were put back, so measure those rather than reuse the
-    # last epoch's figures.
-    if trainer.diverged or not evaluations:
+    # After a divergence the weights were put back (and after an interruption they moved on
+    # since the last epoch), so measure them rather than reuse the last epoch's figures.
+    if remeasure or trainer.diverged or not evaluations:
         evaluation = trainer.evaluate()
     else:
         evaluation = evaluations[-1]

@@ -178,3 +178,25 @@ def test_gui_starts_offscreen_with_a_project(work: Path) -> None:
         process.kill()
         _, stderr = process.communicate()
     assert "Traceback" not in stderr
+
+
+def test_ctrl_c_keeps_the_run_so_far(work: Path) -> None:
+    import signal
+    project = json.loads(json.dumps(TINY_DIGITS))
+    project["training"]["epochs"] = 2_000
+    write_project(work, "long.json", project)
+    process = subprocess.Popen([sys.executable, "-m", "playground", "train", "long.json",
+                                "--out", "interrupted"], cwd=work, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()  # an epoch line: training is under way
+        assert first.startswith("epoch "), first
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "interrupted" in stderr
+    summary = json.loads((work / "interrupted" / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["epochs"] >= 1
+    assert (work / "interrupted" / "model.safetensors").is_file()
