@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 import string
 import zlib
 from pathlib import Path
@@ -18,6 +19,7 @@ from engine.registry import SOURCES
 GZIP_MAGIC = b"\x1f\x8b"
 # Inflating stops this many bytes past the promised data (enough to report trailing junk).
 TRAILING_LIMIT = 1 << 16
+READ_CHUNK = 1 << 24
 UNSIGNED_BYTE = 0x08
 IDX_DTYPES = {0x08: "unsigned byte", 0x09: "signed byte", 0x0B: "short", 0x0C: "int",
               0x0D: "float", 0x0E: "double"}
@@ -47,8 +49,16 @@ def _read_raw(path: Path, ndim: int, file: str | None, where: str) -> bytes:
             if len(header) < header_size:
                 return header
             dims = np.frombuffer(header, dtype=">u4", count=ndim, offset=4)
-            promised = int(np.prod(dims.astype(object)))
-            return header + stream.read(promised + TRAILING_LIMIT)
+            wanted = math.prod(int(d) for d in dims) + TRAILING_LIMIT
+            # In chunks: one read(wanted) would allocate all of a bogus header's promise.
+            chunks, total = [header], 0
+            while total < wanted:
+                chunk = stream.read(min(READ_CHUNK, wanted - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+            return b"".join(chunks)
     except (OSError, EOFError, zlib.error) as exc:
         raise ProjectError(file, where, f"{path.name}: damaged gzip data ({exc})") from None
 
@@ -74,7 +84,7 @@ def read_idx(path: Path, ndim: int, file: str | None, where: str) -> np.ndarray:
         raise ProjectError(file, where, f"{path.name}: truncated header ({len(raw)} of "
                                         f"{header} bytes)")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected = int(np.prod(dims, dtype=np.int64))
+    expected = math.prod(dims)  # Python ints: 3 dims of up to 2^32 overflow int64
     available = len(raw) - header
     shape_text = "×".join(str(d) for d in dims)
     if dims[0] == 0 or expected == 0:

@@ -319,3 +319,18 @@ def test_regression_without_a_test_split(source):
     result = trainer.evaluate()
     assert result["test_loss"] is None and result["test_r2"] is None
     assert np.isfinite(result["train_r2"])
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["raw", "gzip"])
+@pytest.mark.parametrize("dims", [(2**32 - 1,) * 3, (2**21, 2**21, 2**22)])
+def test_idx_header_dimensions_that_overflow_int64(tmp_path, gz, dims):
+    import gzip
+
+    from engine.data.idx import read_idx
+
+    raw = (0x0803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims)
+    raw += bytes(16)
+    (tmp_path / "images").write_bytes(gzip.compress(raw) if gz else raw)
+    total = dims[0] * dims[1] * dims[2]
+    with pytest.raises(ProjectError, match=f"truncated: the header promises .* = {total} bytes"):
+        read_idx(tmp_path / "images", 3, None, "data.images")
