@@ -126,7 +126,7 @@ def _plot_plane(ax, data: ReportData) -> None:
         confidence = output.max(axis=1)
         colours = _class_rgb(winner)
         # Fade towards white where the model is unsure.
-        faded = 1.0 - (1.0 - colours) * (0.25 + 0.6 * confidence[:, None])
+        faded = 1.0 - (1.0 - colours) * (0.15 + 0.4 * confidence[:, None])
         ax.imshow(faded.reshape(GRID_SIZE, GRID_SIZE, 3), origin="lower", extent=extent,
                   aspect="auto")
     else:
