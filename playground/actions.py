@@ -1,6 +1,8 @@
 """The window's QActions with their automation names and shortcuts, made in one place."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
