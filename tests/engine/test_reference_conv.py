@@ -106,3 +106,45 @@ def test_branched_conv_net_float32_close_to_torch():
     assert ours.dtype == np.float32
     theirs = torch.softmax(torch_net(model, params, torch.tensor(x), False, stats), 1)
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_branched_conv_net_training_matches_torch_adam():
+    """Eight Trainer steps (batchnorm in training mode, fresh dropout masks, L2, Adam) replayed
+    in torch.optim.Adam with the same batches and masks: same weights and running statistics."""
+    from engine.project import parse_project, prepare
+    from engine.trainer import Trainer
+
+    layers = [dict(layer) for layer in LAYERS]
+    layers[-1]["units"] = 10
+    raw = {"layerlab": 1, "seed": 4, "data": {"source": "digits", "limit": 100},
+           "network": {"layers": layers},
+           "training": {"batch_size": 24, "optimizer": {"type": "adam", "learning_rate": 0.01},
+                        "regularization": {"type": "l2", "rate": 0.01}}}
+    project = parse_project(raw)
+    trainer = Trainer(project, prepare(project, dtype=np.float64))
+    model = trainer.model
+    assert model.input_shape == (1, 8, 8)
+    params = {name: torch.tensor(p.data.copy(), requires_grad=True)
+              for name, p in model.named_parameters()}
+    stats = {"mean": torch.tensor(model.layers["b1"].running_mean.data.copy()),
+             "var": torch.tensor(model.layers["b1"].running_var.data.copy())}
+    optimizer = torch.optim.Adam(list(params.values()), lr=0.01)
+    x_all, y_all = torch.tensor(trainer.x_train), torch.tensor(trainer.y_train)
+    for _ in range(8):
+        record = trainer.step(record=True)
+        batch = torch.tensor(record.batch_indices)
+        optimizer.zero_grad()
+        logits = torch_net(model, params, x_all[batch], True, stats)  # this step's mask
+        loss = F.cross_entropy(logits, y_all[batch])
+        loss = loss + 0.005 * sum((p * p).sum() for name, p in params.items()
+                                  if name.endswith(".weight"))
+        loss.backward()
+        optimizer.step()
+        assert record.loss == pytest.approx(float(loss.detach()), rel=1e-10)
+    for name, p in model.named_parameters():
+        np.testing.assert_allclose(p.data, params[name].detach().numpy(), rtol=1e-7,
+                                   atol=1e-9, err_msg=name)
+    np.testing.assert_allclose(model.layers["b1"].running_mean.data, stats["mean"].numpy(),
+                               rtol=1e-9)
+    np.testing.assert_allclose(model.layers["b1"].running_var.data, stats["var"].numpy(),
+                               rtol=1e-9)
