@@ -37,6 +37,7 @@ class MainWindow(QMainWindow):
         self.analysis = None
         self.trainer = None
         self.pending_weights: dict | None = None
+        self._sized = False
         self._sticky: str | None = None   # a worker failure stays shown until the next command
         self.worker = TrainingWorker(parent=self)
         self.worker.failed.connect(self.on_worker_failed)
@@ -200,6 +201,8 @@ class MainWindow(QMainWindow):
         self._show_data_extras(analysis)
         if trainer is not None:
             self.worker.load(trainer)
+        else:
+            self.worker.unload()
         for key in ("Train", "Step", "Reset"):
             self.actions[key].setEnabled(ready)
             self.actions[key].setToolTip(self.actions[key].statusTip() if ready else
@@ -335,6 +338,14 @@ class MainWindow(QMainWindow):
     def run_on_trainer(self, function):
         """Run ``function(trainer)`` between batches on the worker thread; returns its result."""
         return self.worker.call(function)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """First show without a saved layout: give the live views a fair share of height."""
+        super().showEvent(event)
+        if not self._sized and self.settings.window_state()[1] is None:
+            self.resizeDocks([self.docks["Loss"]], [int(self.height() * 0.42)], Qt.Vertical)
+            self.resizeDocks([self.docks["Layers"]], [int(self.height() * 0.22)], Qt.Vertical)
+        self._sized = True
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name

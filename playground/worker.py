@@ -66,6 +66,8 @@ class TrainingWorker(QObject):
         self._rate = (0.0, 0)    # (time, step) at the last rate measurement
         self._steps_per_second = 0.0
         self.trainer = None      # touched only on the worker thread once it runs
+        self._generation = 0       # bumped by load/unload on the GUI thread
+        self._published = 0        # the generation the worker thread is publishing for
         self._gui_idle = threading.Event()
         self._gui_idle.set()
         self._train_anyway_until = 0.0
@@ -76,11 +78,23 @@ class TrainingWorker(QObject):
         if self._thread is None or not self._thread.is_alive():
             # A new thread starts clean: commands left for a dead one (e.g. "stop") go.
             self._commands.clear()
-        self._send("load", trainer)
+        self._send("load", (trainer, self._next_generation()))
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name="layerlab-trainer",
                                             daemon=True)
             self._thread.start()
+
+    def unload(self) -> None:
+        """Drop the trainer (e.g. the network became invalid); nothing more is published."""
+        self._send("load", (None, self._next_generation()))
+
+    def _next_generation(self) -> int:
+        """Start a new generation: whatever the old trainer still publishes is ignored."""
+        with self._lock:
+            self._generation += 1
+            self._records, self._snapshot, self._evaluations = [], None, []
+            self._state.update(running=False, step=0, epoch=0, diverged=False)
+            return self._generation
 
     def start(self) -> None:
         """Train continuously."""
@@ -190,11 +204,14 @@ class TrainingWorker(QObject):
                 if command == "stop":
                     return
                 if command == "load":
-                    trainer, running, pending = value, False, 0
+                    trainer, self._published = value
+                    running, pending, want_snapshot = False, 0, trainer is not None
                     self.trainer = trainer
+                    if trainer is None:
+                        maker = None
+                        continue
                     maker = SnapshotMaker(trainer)
                     target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
-                    want_snapshot = True
                 elif command == "call":
                     function, done, box = value
                     try:
@@ -239,9 +256,10 @@ class TrainingWorker(QObject):
                 record = trainer.step()
                 accuracy = record.accuracy if record.accuracy is not None else np.nan
                 with self._lock:
-                    self._records.append((record.step, record.loss, accuracy))
-                    self._state["step"] = record.step
-                    self._state["epoch"] = trainer.epoch
+                    if self._published == self._generation:
+                        self._records.append((record.step, record.loss, accuracy))
+                        self._state["step"] = record.step
+                        self._state["epoch"] = trainer.epoch
                 if pending:
                     pending -= 1
                     want_snapshot = want_snapshot or pending == 0
@@ -262,6 +280,8 @@ class TrainingWorker(QObject):
                     last_eval = now + 4 * snapshot.seconds
                 want_snapshot = False
                 with self._lock:
+                    if self._published != self._generation:
+                        continue
                     # Only the newest snapshot is drawn, but every evaluation is plotted.
                     self._snapshot = snapshot
                     if snapshot.evaluation:
@@ -299,6 +319,8 @@ class TrainingWorker(QObject):
         else:
             rate = None
         with self._lock:
+            if self._published != self._generation:
+                return
             self._state.update(running=running, step=trainer.steps, epoch=trainer.epoch,
                                diverged=trainer.diverged)
             if rate is not None:
@@ -306,4 +328,5 @@ class TrainingWorker(QObject):
 
     def _message(self, text: str) -> None:
         with self._lock:
-            self._messages.append(text)
+            if self._published == self._generation:
+                self._messages.append(text)

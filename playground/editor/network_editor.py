@@ -15,6 +15,7 @@ from playground.editor.items import NODE_HEIGHT, NODE_WIDTH, EdgeItem, NodeItem,
 MIME_LAYER = "application/x-layerlab-layer"
 COLUMN_GAP = 250.0
 ROW_GAP = 100.0
+MIN_FIT_SCALE = 0.6
 
 
 class NetworkEditor(QGraphicsView):
@@ -33,6 +34,7 @@ class NetworkEditor(QGraphicsView):
         self._drag_source: NodeItem | None = None
         self._syncing = False
         self._user_zoomed = False
+        self._layout_key: tuple = ()
         self.setScene(QGraphicsScene(self))
         self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
         self.setBackgroundBrush(QColor(theme.CANVAS))
@@ -65,8 +67,14 @@ class NetworkEditor(QGraphicsView):
     def _rebuild(self) -> None:
         self._syncing = True
         scene = self.scene()
-        for node in self.nodes.values():
-            self.positions[node.title] = node.pos()
+        layout_key = tuple((info.layer_id, info.inputs) for info in self.analysis.nodes)
+        if layout_key != self._layout_key:
+            # Layers were added, removed or rewired: lay out afresh so nodes never overlap.
+            self.positions.clear()
+            self._layout_key = layout_key
+        else:
+            for node in self.nodes.values():
+                self.positions[node.title] = node.pos()
         scene.clear()
         self.nodes = {}
         layers = self.session.layers
@@ -149,12 +157,18 @@ class NetworkEditor(QGraphicsView):
             self.scale(factor, factor)
 
     def fit(self) -> None:
-        """Show the whole network, never magnified beyond 100%."""
-        self.fitInView(self.scene().itemsBoundingRect().adjusted(-30, -30, 30, 30),
-                       Qt.KeepAspectRatio)
-        if self.transform().m11() > 1.0:
+        """Show the whole network, between 60% (still legible; scroll for more) and 100%."""
+        bounds = self.scene().itemsBoundingRect()
+        self.fitInView(bounds.adjusted(-30, -30, 30, 30), Qt.KeepAspectRatio)
+        scale = self.transform().m11()
+        if scale > 1.0 or scale < MIN_FIT_SCALE:
             self.resetTransform()
-            self.centerOn(self.scene().itemsBoundingRect().center())
+            if scale < MIN_FIT_SCALE:
+                self.scale(MIN_FIT_SCALE, MIN_FIT_SCALE)
+                self.centerOn(bounds.left() + self.viewport().width() / (2 * MIN_FIT_SCALE),
+                              bounds.center().y())
+            else:
+                self.centerOn(bounds.center())
 
     # ------------------------------------------------------------------ edits
     def append_layer(self, type_name: str, after: int | None = None) -> None:

@@ -98,14 +98,16 @@ class NeuronView(QWidget):
             return
         count = len(self.columns)
         tallest = max(len(images) for _, images in self.columns)
-        size = max(18.0, min(56.0, (self.height() - 40) / max(tallest, 1) - 8,
-                             self.width() / (count * 2.2)))
-        gap_x = (self.width() - size) / max(count - 1, 1)
+        margin = 36.0      # room for the column titles at both ends
+        size = max(16.0, min(64.0, (self.height() - 30) / max(tallest, 1) - 6,
+                             (self.width() - 2 * margin) / (count * 2.2)))
+        gap_x = (self.width() - 2 * margin - size) / max(count - 1, 1)
         rects: list[list[QRectF]] = []
         for c, (_, images) in enumerate(self.columns):
-            total = len(images) * (size + 8) - 8
-            top = (self.height() + 16 - total) / 2
-            rects.append([QRectF(c * gap_x if count > 1 else 0, top + i * (size + 8), size, size)
+            total = len(images) * (size + 6) - 6
+            top = (self.height() + 18 - total) / 2
+            left = margin + (c * gap_x if count > 1 else 0)
+            rects.append([QRectF(left, top + i * (size + 6), size, size)
                           for i in range(len(images))])
         self._lines, self._neurons = [], []
         for c in range(1, count):

@@ -44,6 +44,10 @@ class WeightsView(QWidget):
         layout.addWidget(self.histograms, 2)
         self.weight_hist = self.histograms.addPlot(title="weights")
         self.grad_hist = self.histograms.addPlot(title="gradients")
+        for plot in (self.weight_hist, self.grad_hist):
+            plot.hideAxis("left")          # counts matter by shape, not by value
+            plot.setMouseEnabled(False, False)
+            plot.hideButtons()
         self.weight_curve = self.weight_hist.plot([0, 1], [0], stepMode="center", fillLevel=0,
                                                   brush=(31, 119, 208, 120),
                                                   pen=pg.mkPen(theme.LOSS_TRAIN))
