@@ -8,6 +8,7 @@ under no_grad) they treat the output as probabilities, clipped to [1e-7, 1 - 1e-
 """
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -79,7 +80,7 @@ class MeanSquaredError(Loss):
     def per_sample(self, output: np.ndarray, target: np.ndarray) -> np.ndarray:
         """Mean squared error of each sample over its target values."""
         diff = output - _regression_target(output, target)
-        return (diff * diff).reshape(len(diff), -1).mean(axis=1)
+        return (diff * diff).reshape(len(diff), math.prod(diff.shape[1:])).mean(axis=1)
 
     @classmethod
     def check(cls, task, output_shape, last_activation, n_classes, n_targets):
@@ -98,7 +99,7 @@ class Huber(Loss):
     def per_sample(self, output: np.ndarray, target: np.ndarray) -> np.ndarray:
         """Mean Huber loss of each sample over its target values."""
         values = ops.huber_values(output - _regression_target(output, target))
-        return values.reshape(len(values), -1).mean(axis=1)
+        return values.reshape(len(values), math.prod(values.shape[1:])).mean(axis=1)
 
     @classmethod
     def check(cls, task, output_shape, last_activation, n_classes, n_targets):

@@ -6,6 +6,7 @@ network inputs (already preprocessed) unless a function says otherwise.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -61,7 +62,8 @@ def filter_images(model, layer_id: str | None = None) -> np.ndarray:
 def symmetric_scale(images: np.ndarray) -> np.ndarray:
     """Divide each image (first axis) by its largest absolute value; all-zero images stay 0."""
     images = np.asarray(images, dtype=np.float64)
-    peak = np.abs(images).reshape(len(images), -1).max(axis=1, initial=0.0)
+    peak = np.abs(images).reshape(len(images), math.prod(images.shape[1:])).max(
+        axis=1, initial=0.0)
     peak = np.where(peak > 0, peak, 1.0).reshape((-1,) + (1,) * (images.ndim - 1))
     return images / peak
 
@@ -138,7 +140,7 @@ def class_probabilities(output: np.ndarray, last_activation: str | None) -> np.n
     the network already ends in softmax.
     """
     output = np.asarray(output, dtype=np.float64)
-    output = output.reshape(len(output), -1)
+    output = output.reshape(len(output), math.prod(output.shape[1:]))  # also for 0 rows
     if output.shape[1] == 1:
         p = output if last_activation == "sigmoid" else 1.0 / (1.0 + np.exp(-output))
         return np.concatenate([1.0 - p, p], axis=1)

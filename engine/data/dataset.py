@@ -1,6 +1,7 @@
 """The Dataset record every source returns, and the deterministic train/test split."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -117,7 +118,7 @@ def make_dataset(x: np.ndarray, y: np.ndarray, *, task: str, kind: str, source: 
         train, test = split_indices(len(x), test_fraction, rng, labels=y)
     else:
         y = np.asarray(y, dtype=dtype)
-        y = y.reshape(len(y), -1)
+        y = y.reshape(len(y), math.prod(y.shape[1:]))
         train, test = split_indices(len(x), test_fraction, rng)
     if input_names is None:
         input_names = [f"x{i + 1}" for i in range(int(np.prod(x.shape[1:])))]

@@ -85,7 +85,7 @@ class Conv2d(Op):
         # as the last column of the weight gradient: no separate pass over the output for either.
         depth = c * kh * kw
         if s == 1:
-            flat = padded.reshape(c, n, -1)
+            flat = padded.reshape(c, n, (hp + spare) * wp)  # explicit: n may be 0
             span = ho * wp
             cols = np.empty((depth + 1, n * span), dtype=x.dtype)
             blocks = cols[:depth].reshape(c, kh, kw, n, span)
@@ -117,9 +117,9 @@ class Conv2d(Op):
             # Zero gradient on the dropped wide columns keeps them out of every sum below.
             wide = np.zeros((f, n, ho, wp), dtype=grad.dtype)
             wide[..., :wo] = grad.transpose(1, 0, 2, 3)
-            grad_cols = wide.reshape(f, -1)
+            grad_cols = wide.reshape(f, n * ho * wp)
         else:
-            grad_cols = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(f, -1)
+            grad_cols = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).reshape(f, n * ho * wo)
         grad_weight = grad_bias = None
         if self.needs_grad[1] or self.needs_grad[2]:
             # cols @ grad.T then transpose: OpenBLAS runs this orientation of the long-K
@@ -133,7 +133,7 @@ class Conv2d(Op):
             spare = 1 if s == 1 else 0
             padded = np.zeros((c, n, hp + spare, wp), dtype=grad.dtype)
             if s == 1:
-                flat = padded.reshape(c, n, -1)
+                flat = padded.reshape(c, n, (hp + spare) * wp)
                 span = ho * wp
                 dcols = dcols.reshape(c, kh, kw, n, span)
                 for i in range(kh):

@@ -97,3 +97,31 @@ def test_all_zero_images_train(tmp_path):
     trainer.fit(2)
     assert not trainer.diverged
     assert trainer.evaluate()["train_loss"] == pytest.approx(np.log(2), abs=0.05)
+
+
+def test_empty_batches_flow_through_every_layer_and_probe():
+    """A test split of zero images reaches conv, pools, batchnorm, dropout and the probes."""
+    import warnings
+
+    from engine import probes
+    from engine.graph import build_model
+    from engine.tensor import Tensor
+
+    layers = [{"type": "conv2d", "filters": 3, "kernel_size": 3, "padding": "same"},
+              {"type": "conv2d", "filters": 3, "kernel_size": 3, "stride": 2},
+              {"type": "batchnorm"}, {"type": "maxpool2d", "pool_size": 2},
+              {"type": "dropout", "rate": 0.5}, {"type": "flatten"},
+              {"type": "dense", "units": 4, "activation": "softmax"}]
+    model = build_model(layers, (1, 8, 8), seed=0)
+    empty = np.zeros((0, 1, 8, 8), np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" either
+        for training in (True, False):
+            model.train(training)
+            x = Tensor(empty, requires_grad=True)
+            output = model.forward(x)
+            output.sum().backward()
+            assert output.shape == (0, 4) and x.grad.shape == empty.shape
+        assert probes.layer_outputs(model, empty)["dense_1"].shape == (0, 4)
+        report = probes.evaluate_confusion(model, empty, np.zeros(0, np.int64), 4)
+        assert report.matrix.shape == (4, 4) and report.matrix.sum() == 0
