@@ -30,6 +30,9 @@ SOURCE_LABELS = {
     "multigauss": "Gaussian mixture (regression)", "points": "Hand-placed points",
     "digits": "8x8 digits", "idx": "IDX images", "csv": "CSV table", "npz": "NumPy arrays",
 }
+# Tables have no picture worth drawing small; the icon stands in without reading the file.
+TABLE_SOURCES = ("csv", "npz")
+THUMB_IDX_LIMIT = 300
 LAYER_SHORT = {"maxpool2d": "maxpool", "avgpool2d": "avgpool", "batchnorm": "batchnorm",
                "dropout": "dropout", "add": "add", "concat": "concat", "reshape": "reshape"}
 
@@ -176,9 +179,16 @@ def render_thumbnail(info: PresetInfo, size: QSize = THUMB_SIZE) -> QPixmap:
     Falls back to the app icon when the data cannot be loaded here (e.g. a CSV file that the
     preset names but the bundle lacks), because a missing picture must not break the page.
     """
+    source = info.data.get("source", "circle")
+    if source in TABLE_SOURCES:
+        return app_icon().pixmap(size.height())
+    settings = dict(info.data)
+    if source == "idx":
+        # Six pictures need a few hundred images, not all 60 000 of MNIST.
+        settings["limit"] = min(int(settings.get("limit") or THUMB_IDX_LIMIT), THUMB_IDX_LIMIT)
     try:
         from engine.data import load_dataset
-        dataset = load_dataset(info.data, info.seed, info.path.parent, str(info.path))
+        dataset = load_dataset(settings, info.seed, info.path.parent, str(info.path))
         x, y = dataset.x_all(), dataset.y_all()
         if dataset.kind == "2d":
             if dataset.task == "classification":

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 from PySide6.QtCore import Qt
@@ -112,3 +115,24 @@ def test_gallery_reflows_to_the_width(qtbot) -> None:
     page.resize(1300, 600)
     qtbot.waitUntil(lambda: len({page.grid.getItemPosition(page.grid.indexOf(card))[1]
                                  for card in page.cards}) > len(narrow))
+
+
+def test_idx_preset_thumbnail_shows_its_images(tmp_path: Path) -> None:
+    from playground.start_page import render_thumbnail
+    rng = np.random.default_rng(0)
+    images = np.zeros((40, 12, 12), dtype=np.uint8)
+    images[:, 3:9, 5:7] = 255  # a bar in every image, so the mosaic has dark pixels
+    labels = rng.integers(0, 4, size=40).astype(np.uint8)
+    (tmp_path / "imgs.idx").write_bytes(b"\x00\x00\x08\x03" + struct.pack(">III", 40, 12, 12)
+                                        + images.tobytes())
+    (tmp_path / "labels.idx").write_bytes(b"\x00\x00\x08\x01" + struct.pack(">I", 40)
+                                          + labels.tobytes())
+    _write(tmp_path, "idx", {"layerlab": 1, "name": "IDX", "network": {"layers": []},
+                             "data": {"source": "idx", "images": "imgs.idx",
+                                      "labels": "labels.idx"}})
+    info = load_presets(tmp_path)[0]
+    image = render_thumbnail(info).toImage()
+    greys = {image.pixelColor(x, y).name() for x in range(0, image.width(), 2)
+             for y in range(0, image.height(), 2)}
+    # Black bars on white: a mosaic of the images, not the app icon's blues and oranges.
+    assert "#000000" in greys and "#ffffff" in greys and "#f59322" not in greys
