@@ -200,3 +200,9 @@ def test_ctrl_c_keeps_the_run_so_far(work: Path) -> None:
     summary = json.loads((work / "interrupted" / "summary.json").read_text())
     assert summary["interrupted"] is True and summary["epochs"] >= 1
     assert (work / "interrupted" / "model.safetensors").is_file()
+
+
+def test_console_script_points_at_main() -> None:
+    from importlib.metadata import entry_points
+    scripts = {entry.name: entry.value for entry in entry_points(group="console_scripts")}
+    assert scripts.get("layerlab") == "playground.cli:main"
