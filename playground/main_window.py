@@ -197,7 +197,8 @@ class MainWindow(QMainWindow):
                 analysis.error, ready = str(error), False
         self.pending_weights = None
         self.trainer = trainer
-        self.views.set_trainer(trainer)
+        data_ok = not (analysis.error or "").startswith("data")
+        self.views.set_trainer(trainer, self.analyzer.last_dataset if data_ok else None)
         self._show_data_extras(analysis)
         if trainer is not None:
             self.worker.load(trainer)
@@ -216,7 +217,7 @@ class MainWindow(QMainWindow):
     def _show_data_extras(self, analysis) -> None:
         error = analysis.error if analysis.error and analysis.error.startswith("data") else None
         self.data_panel.show_error(error)
-        dataset = self.analyzer._dataset if error is None else None
+        dataset = self.analyzer.last_dataset if error is None else None
         if dataset is not None and dataset.kind == "image":
             from playground.images.sample_grid import SampleGrid
             grid = SampleGrid(max_shown=48, thumbnail=32)

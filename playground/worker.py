@@ -49,7 +49,7 @@ class TrainingWorker(QObject):
     finished = Signal()
     failed = Signal(str)
 
-    def __init__(self, snapshot_hz: float = 15.0, evaluate_hz: float = 4.0,
+    def __init__(self, snapshot_hz: float = 15.0, evaluate_hz: float = 10.0,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.snapshot_interval = 1.0 / snapshot_hz

@@ -50,6 +50,11 @@ class Analyzer:
         self._dataset = None
         self._data_error: ProjectError | None = None
 
+    @property
+    def last_dataset(self):
+        """The most recently loaded data set (None if it failed to load)."""
+        return self._dataset
+
     def dataset(self, project):
         """The project's data set, loaded once per data settings (raises ProjectError)."""
         from engine.data import load_dataset

@@ -26,9 +26,12 @@ class LiveViews:
         self.snapshot_times: list[float] = []   # GUI-side refresh times (benchmarks read them)
         self._last_curve = 0.0
 
-    def set_trainer(self, trainer) -> None:
-        """A new network or data set: clear the curves and draw the data."""
-        dataset = trainer.dataset if trainer is not None else None
+    def set_trainer(self, trainer, dataset=None) -> None:
+        """A new network or data set: clear the curves and draw the data.
+
+        Without a trainer (the network is invalid) the data is still drawn when given.
+        """
+        dataset = trainer.dataset if trainer is not None else dataset
         self.loss.clear()
         self.weights.clear()
         self.boundary.set_data(dataset)
