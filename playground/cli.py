@@ -101,8 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("layerlab: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader went away (e.g. `layerlab datasets | head`): not an error of ours.
-        sys.stderr.close()
+        # The reader went away (e.g. `layerlab datasets | head`): not an error of ours. Point
+        # stdout at devnull so the interpreter's final flush does not complain (Python docs).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except Exception as error:  # noqa: BLE001 - the last line of defence for people
         if os.environ.get("LAYERLAB_DEBUG") == "1":
