@@ -191,6 +191,8 @@ def model_from_bytes(data: bytes, file: str | None = None) -> SavedModel:
 
 
 MAX_HEADER_BYTES = 100 * 1024 * 1024
+# Parameters a damaged file may ask for beyond twice what it stores before loading refuses.
+ALLOCATION_SLACK = 1 << 24
 
 
 def _read_header(data: bytes, file: str | None) -> dict:
@@ -264,7 +266,7 @@ def _shape_field(info: dict, key: str, file: str | None, optional: bool = False)
 def _assemble(info: dict, tensors: dict[str, np.ndarray], file: str | None) -> SavedModel:
     """Rebuild the model from the stored project, then load and check every tensor."""
     from engine.data.preprocess import Preprocessor
-    from engine.graph import build_model
+    from engine.graph import build_model, plan_network
     from engine.project import parse_project
 
     def nested(error: ProjectError, prefix: str) -> ProjectError:
@@ -298,7 +300,7 @@ def _assemble(info: dict, tensors: dict[str, np.ndarray], file: str | None) -> S
         preprocessor = Preprocessor.from_saved(info["preprocess"], pre_arrays)
     except ProjectError as error:
         raise nested(error, "metadata.layerlab.preprocess") from None
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, IndexError) as error:
         raise ProjectError(file, "metadata.layerlab.preprocess",
                            f"cannot restore the preprocessing: {error}") from None
     if tuple(preprocessor.input_shape) != input_shape:
@@ -306,9 +308,19 @@ def _assemble(info: dict, tensors: dict[str, np.ndarray], file: str | None) -> S
                            f"the preprocessing gives {format_shape(preprocessor.input_shape)} "
                            f"but the file says {format_shape(input_shape)}")
     try:
+        # Plan first (no allocation): a network needing far more weights than the file stores
+        # is damaged, and building it could ask for absurd amounts of memory. Small gaps are
+        # left to _load_weights, which names the missing tensors.
+        needed = plan_network(project.network, input_shape, file).known_param_count()
+        stored = sum(int(value.size) for value in tensors.values())
+        if needed > max(2 * stored, ALLOCATION_SLACK):
+            raise ProjectError(file, "tensors", f"the network needs {needed} parameters but "
+                                                f"the file stores only {stored} values")
         model = build_model(project.network, input_shape, project.seed, file,
                             dtype=np.dtype(dtype_name))
     except ProjectError as error:
+        if error.where == "tensors":
+            raise
         raise nested(error, "metadata.layerlab.project") from None
     _load_weights(model, {k: v for k, v in tensors.items()
                           if not k.startswith(PREPROCESS_PREFIX)}, file)
@@ -361,10 +373,9 @@ def _load_weights(model: Any, weights: dict[str, np.ndarray], file: str | None) 
 def _check_outputs(model: Any, task: str, classes: list[str] | None, info: dict,
                    file: str | None) -> None:
     """The stored output shape and classes must agree with the rebuilt network."""
-    stored = info.get("output_shape")
-    if stored is not None and (not isinstance(stored, list)
-                               or tuple(stored) != tuple(model.output_shape)):
-        shown = format_shape(stored) if isinstance(stored, list) else _show(stored)
+    stored = _shape_field(info, "output_shape", file, optional=True)
+    if stored is not None and stored != tuple(model.output_shape):
+        shown = format_shape(stored)
         raise ProjectError(file, "metadata.layerlab.output_shape",
                            f"the network gives {format_shape(model.output_shape)} but the file "
                            f"says {shown}")

@@ -122,6 +122,10 @@ class Preprocessor:
             mean, std = arrays["mean"], arrays["std"]
         except (KeyError, TypeError) as exc:
             raise ValueError(f"saved preprocessing is incomplete: missing {exc}") from None
+        if (not raw_shape or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0
+                                     for n in raw_shape)):
+            raise ValueError(f"raw_shape must be a list of positive whole numbers, got "
+                             f"{list(raw_shape)}")
         if saved_json.get("version", FORMAT_VERSION) != FORMAT_VERSION:
             raise ValueError(f"saved preprocessing version {saved_json.get('version')} is not "
                              f"supported (expected {FORMAT_VERSION})")

@@ -80,6 +80,15 @@ class Layer(Module):
         cls.check_input_count(input_shapes)
         return tuple(input_shapes[0])
 
+    @classmethod
+    def count_params(cls, config: dict, input_shapes: list[tuple]) -> int:
+        """Trainable parameters these settings create, before building (none by default).
+
+        Layers with weights override this, so memory checks and damaged model files are
+        caught before anything is allocated.
+        """
+        return 0
+
     def build(self, rng: np.random.Generator) -> None:
         """Create parameters and buffers (none by default)."""
 

@@ -61,6 +61,13 @@ class Conv2d(Layer):
         wo, _, _ = conv_geometry(w, k, stride, padding)
         return (int(config["filters"]), ho, wo)
 
+    @classmethod
+    def count_params(cls, config: dict, input_shapes: list[tuple]) -> int:
+        """``filters * (channels * k * k + 1)``, known before any weight exists."""
+        config = cls.settings(config)
+        k = int(config["kernel_size"])
+        return int(config["filters"]) * (int(input_shapes[0][0]) * k * k + 1)
+
     def build(self, rng: np.random.Generator) -> None:
         """Weight ``(filters, in_channels, k, k)`` (He/Glorot uniform) and zero bias."""
         channels, h, w = self.input_shapes[0]

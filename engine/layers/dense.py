@@ -34,6 +34,12 @@ class Dense(Layer):
                 f"add a `flatten` layer before it")
         return (int(config["units"]),)
 
+    @classmethod
+    def count_params(cls, config: dict, input_shapes: list[tuple]) -> int:
+        """``in * units + units``, known before any weight exists (memory checks)."""
+        units = int(cls.settings(config)["units"])
+        return (int(input_shapes[0][0]) + 1) * units
+
     def build(self, rng: np.random.Generator) -> None:
         """He/Glorot-uniform weight ``(in, units)`` and zero bias."""
         fan_in, units = self.input_shapes[0][0], self.output_shape[0]

@@ -57,6 +57,11 @@ class BatchNorm(Layer):
                 f"{show_shape(shape)}; add a `flatten` or `reshape` layer before it")
         return shape
 
+    @classmethod
+    def count_params(cls, config: dict, input_shapes: list[tuple]) -> int:
+        """gamma and beta: two per feature or channel (the running statistics are buffers)."""
+        return 2 * int(input_shapes[0][0])
+
     def build(self, rng: np.random.Generator) -> None:
         """gamma = 1, beta = 0, running mean 0 and variance 1 (per feature or channel)."""
         width = self.input_shapes[0][0]

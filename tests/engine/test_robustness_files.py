@@ -147,3 +147,57 @@ def test_batchnorm_op_single_value_matches_evaluation():
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
     out.sum().backward()
     np.testing.assert_allclose(inputs[0].grad[0], gamma / np.sqrt(var + 1e-5), rtol=1e-12)
+
+
+def test_planned_parameter_counts_equal_built_ones():
+    """count_params (used before allocating) agrees with the weights each layer creates."""
+    from engine import catalog
+    from engine.graph import build_model, plan_network
+    from engine.registry import LAYERS
+
+    catalog.load_all()
+    layers = [{"type": "conv2d", "id": "c", "filters": 3, "kernel_size": 3, "padding": "same"},
+              {"type": "batchnorm", "id": "b"},
+              {"type": "conv2d", "id": "d", "filters": 3, "kernel_size": 2, "stride": 2,
+               "inputs": ["input"]},
+              {"type": "maxpool2d", "pool_size": 2, "inputs": ["b"]},
+              {"type": "add", "inputs": ["maxpool2d_1", "d"]},
+              {"type": "concat", "inputs": ["add_1", "d"]}, {"type": "avgpool2d", "pool_size": 2},
+              {"type": "dropout"}, {"type": "flatten"}, {"type": "reshape", "shape": [4, 6]},
+              {"type": "flatten"}, {"type": "dense", "units": 5}, {"type": "batchnorm"},
+              {"type": "activation", "function": "relu"},
+              {"type": "dense", "units": 2, "activation": "softmax"}]
+    assert {layer["type"] for layer in layers} == set(LAYERS.names())
+    plan = plan_network(layers, (1, 8, 8))
+    model = build_model(layers, (1, 8, 8), seed=0)
+    assert plan.known_param_count() == model.param_count() == 198
+    for layer_plan in plan.layers:
+        built = sum(p.data.size for p in model.layers[layer_plan.layer_id].parameters())
+        assert layer_plan.cls.count_params(layer_plan.config,
+                                           list(layer_plan.input_shapes)) == built
+
+
+def test_model_file_whose_network_outgrows_its_tensors(saved):
+    header, body = saved
+    info = json.loads(header["__metadata__"]["layerlab"])
+    info["project"]["network"]["layers"][0]["units"] = 10**30
+    data = rebuild(dict(header, __metadata__={"layerlab": json.dumps(info)}), body)
+    with pytest.raises(ProjectError) as caught:
+        model_from_bytes(data, "m.safetensors")
+    assert caught.value.where == "tensors" and "the network needs" in caught.value.what
+
+
+@pytest.mark.parametrize("changes", [{"output_shape": ["a"]}, {"output_shape": [[1]]}])
+def test_output_shape_entries_that_are_not_numbers(saved, changes):
+    with pytest.raises(ProjectError, match="metadata.layerlab.output_shape: expected a list"):
+        model_from_bytes(with_metadata(saved, **changes))
+
+
+@pytest.mark.parametrize("raw_shape", [[], None, [0], ["a"]])
+def test_preprocess_raw_shape_damaged(saved, raw_shape):
+    header, body = saved
+    info = json.loads(header["__metadata__"]["layerlab"])
+    info["preprocess"]["raw_shape"] = raw_shape
+    data = rebuild(dict(header, __metadata__={"layerlab": json.dumps(info)}), body)
+    with pytest.raises(ProjectError, match="metadata.layerlab.preprocess"):
+        model_from_bytes(data)
