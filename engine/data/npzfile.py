@@ -7,6 +7,7 @@ hostile file) is an error instead of a giant allocation.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ def _open_archive(path: Path, file: str | None) -> zipfile.ZipFile:
                                               "x=..., y=...)")
     try:
         return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise ProjectError(file, "data.path", f"{path.name} is not a readable .npz file: "
                                               f"damaged archive ({exc})") from None
 
@@ -73,7 +74,8 @@ def read_npz_array(path: Path, archive: zipfile.ZipFile, key: str, file: str | N
             data = stream.read(promised)
     except ProjectError:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, RuntimeError, NotImplementedError,
+            zlib.error) as exc:  # damaged or exotic archives (encrypted, unknown compression)
         raise ProjectError(file, where, f"{path.name}: array \"{key}\" is damaged "
                                         f"({exc})") from None
     if len(data) != promised:

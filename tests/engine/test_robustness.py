@@ -334,3 +334,16 @@ def test_idx_header_dimensions_that_overflow_int64(tmp_path, gz, dims):
     total = dims[0] * dims[1] * dims[2]
     with pytest.raises(ProjectError, match=f"truncated: the header promises .* = {total} bytes"):
         read_idx(tmp_path / "images", 3, None, "data.images")
+
+
+def test_npz_member_with_an_unsupported_zip_version(tmp_path):
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, x=X, y=Y)
+    data = bytearray(buffer.getvalue())
+    entry = data.index(b"PK\x01\x02")  # the first member's central directory entry
+    data[entry + 6] = 172  # "version needed to extract": 17.2, which zipfile cannot read
+    (tmp_path / "odd.npz").write_bytes(bytes(data))
+    refuse(project(data={"source": "npz", "path": "odd.npz"}, layers=CSV_NET), "data.path",
+           "damaged archive (zip file version 17.2)", base_dir=tmp_path)
