@@ -49,7 +49,7 @@ class TrainingWorker(QObject):
     finished = Signal()
     failed = Signal(str)
 
-    def __init__(self, snapshot_hz: float = 15.0, evaluate_hz: float = 10.0,
+    def __init__(self, snapshot_hz: float = 17.0, evaluate_hz: float = 10.0,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.snapshot_interval = 1.0 / snapshot_hz
@@ -196,6 +196,7 @@ class TrainingWorker(QObject):
         running = False
         pending = 0
         last_snapshot = last_eval = 0.0
+        snapshot_gap, evaluate_gap = self.snapshot_interval, self.evaluate_interval
         want_snapshot = False
         target_steps = 0
         while True:
@@ -271,13 +272,15 @@ class TrainingWorker(QObject):
                     self._publish_state(trainer, running)
                     self.finished.emit()
             now = time.perf_counter()
-            if want_snapshot or now - last_snapshot >= self.snapshot_interval:
-                evaluate = want_snapshot or now - last_eval >= self.evaluate_interval
+            if want_snapshot or now - last_snapshot >= snapshot_gap:
+                evaluate = want_snapshot or now - last_eval >= evaluate_gap
                 snapshot = maker.make(evaluate)
                 # Keep snapshots to a small share of the time: slow models refresh less often.
-                last_snapshot = now + 4 * snapshot.seconds
+                last_snapshot = now
+                snapshot_gap = max(self.snapshot_interval, 5 * snapshot.seconds)
                 if evaluate:
-                    last_eval = now + 4 * snapshot.seconds
+                    last_eval = now
+                    evaluate_gap = max(self.evaluate_interval, 5 * snapshot.seconds)
                 want_snapshot = False
                 with self._lock:
                     if self._published != self._generation:

@@ -19,6 +19,9 @@ def lightened_lut() -> np.ndarray:
     return (255 - (255 - lut) * 0.72).astype(np.uint8)
 
 
+LIGHT_LUT = lightened_lut()
+
+
 class BoundaryView(QWidget):
     """``boundaryPlot`` with toggles for test points and discretized output."""
 
@@ -117,14 +120,14 @@ class BoundaryView(QWidget):
             values = grid / self.value_range
             if discrete:
                 values = np.sign(values)
-            self.image.setLookupTable(lightened_lut())
+            self.image.setLookupTable(LIGHT_LUT)
             self.image.setImage(values.T, autoLevels=False, levels=(-1, 1), rect=PLANE)
             return
         if grid.shape[-1] == 2:
             p = grid[..., 1]
             if discrete:
                 p = (p > 0.5).astype(np.float32)
-            self.image.setLookupTable(lightened_lut())
+            self.image.setLookupTable(LIGHT_LUT)
             self.image.setImage(p.T, autoLevels=False, levels=(0, 1), rect=PLANE)
             return
         probabilities = grid

@@ -58,11 +58,19 @@ class WeightsView(QWidget):
         self.levels: dict[str, float] = {}
         self._names: tuple[str, ...] = ()
         self._snapshot = None
+        self._pending = None
         self.empty = self.graphics.addLabel("Weights appear here after the first step.",
                                             color=theme.TEXT_DIM)
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Draw the snapshot that arrived while hidden."""
+        super().showEvent(event)
+        if self._pending is not None:
+            self.update_snapshot(self._pending)
+
     def clear(self) -> None:
         """Forget the current network's plots."""
+        self._pending = None
         self.graphics.clear()
         self.images = {}
         self.levels = {}
@@ -100,7 +108,15 @@ class WeightsView(QWidget):
         self.layer_choice.blockSignals(False)
 
     def update_snapshot(self, snapshot) -> None:
-        """Show the weights of a snapshot (rebuilds only when the parameter set changes)."""
+        """Show the weights of a snapshot (rebuilds only when the parameter set changes).
+
+        While hidden (e.g. a background tab) only the newest snapshot is kept, and drawn on
+        showing: drawing what nobody sees would slow training down.
+        """
+        if not self.isVisible():
+            self._pending = snapshot
+            return
+        self._pending = None
         names = tuple(n for n in snapshot.weights if n.endswith("weight"))
         if not names:
             return
