@@ -11,8 +11,9 @@ Decoding uses Pillow (imported when a folder is loaded, so the engine imports wi
 """
 from __future__ import annotations
 
+import struct
 import warnings
-
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +84,10 @@ def read_image(path: Path, file: str | None, where: str) -> np.ndarray:
     except UnidentifiedImageError:
         raise ProjectError(file, where, f"{path}: not a readable image; use .png or .jpg "
                                         "files") from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError,
+            struct.error, zlib.error) as error:
+        # Pillow's decoders report damaged files with any of these (SyntaxError for a broken
+        # PNG chunk); each means the same thing to the person: this file cannot be read.
         raise ProjectError(file, where, f"{path}: cannot read the image ({error})") from None
 
 

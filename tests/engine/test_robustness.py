@@ -347,3 +347,21 @@ def test_npz_member_with_an_unsupported_zip_version(tmp_path):
     (tmp_path / "odd.npz").write_bytes(bytes(data))
     refuse(project(data={"source": "npz", "path": "odd.npz"}, layers=CSV_NET), "data.path",
            "damaged archive (zip file version 17.2)", base_dir=tmp_path)
+
+
+def test_png_with_a_broken_chunk_is_a_project_error(tmp_path):
+    """Pillow raises SyntaxError for a damaged PNG chunk; people get a ProjectError."""
+    import io
+
+    image = pytest.importorskip("PIL.Image")
+    buffer = io.BytesIO()
+    pixels = (np.random.default_rng(0).random((12, 10)) * 255).astype(np.uint8)
+    image.fromarray(pixels).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    data[36] = 0  # the IDAT chunk's length: Pillow then reads a chunk name from inside the data
+    with pytest.raises(SyntaxError):
+        image.open(io.BytesIO(bytes(data))).load()
+    from engine.data.folder import read_image
+    (tmp_path / "broken.png").write_bytes(bytes(data))
+    with pytest.raises(ProjectError, match=r"broken\.png: cannot read the image \(broken PNG"):
+        read_image(tmp_path / "broken.png", None, "data.path")
