@@ -44,7 +44,9 @@ def torch_forward(trainer: Trainer, params: dict, x):
     """The MLP's forward pass in PyTorch: ``x @ W + b`` then each layer's activation."""
     for layer_id, layer in trainer.model.layers.items():
         x = x @ params[f"{layer_id}.weight"] + params[f"{layer_id}.bias"]
-        if layer.activation not in ("sigmoid", "softmax"):  # fused into the loss below
+        fused = layer_id == trainer.model.output_id and layer.activation in ("sigmoid",
+                                                                            "softmax")
+        if not fused:  # the output's sigmoid/softmax is fused into the loss below
             x = TORCH_ACTIVATIONS[layer.activation](x)
     return x
 
@@ -173,4 +175,17 @@ def test_float32_training_stays_within_float32_precision_of_torch():
     np.testing.assert_allclose(our_losses, their_losses, rtol=1e-4)
     for name in mine:
         np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-3, atol=1e-4,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "sigmoid", "linear", "elu", "gelu"])
+def test_hidden_activations_match_torch(activation):
+    hidden = [{"type": "dense", "units": 5, "activation": activation},
+              {"type": "dense", "units": 4, "activation": activation}]
+    trainer = make_trainer(MOONS, SIGMOID, {"type": "sgd", "learning_rate": 0.3,
+                                            "momentum": 0.5}, hidden=hidden)
+    mine, theirs, our_losses, their_losses = replay_in_torch(trainer, 12)
+    np.testing.assert_allclose(our_losses, their_losses, rtol=1e-10)
+    for name in mine:
+        np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-8, atol=1e-10,
                                    err_msg=name)
