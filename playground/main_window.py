@@ -87,7 +87,11 @@ class MainWindow(QMainWindow):
         self._dock("Decision boundary", self.views.boundary, bottom)
         self._dock("Neurons", self.views.neurons, bottom)
         self._dock("Weights", self.views.weights, bottom)
+        from playground.stepthrough import StepThroughPanel
+        self.step_through = StepThroughPanel()
+        self._dock("Step-through", self.step_through, bottom)
         self.tabifyDockWidget(self.docks["Neurons"], self.docks["Weights"])
+        self.tabifyDockWidget(self.docks["Weights"], self.docks["Step-through"])
         self.docks["Neurons"].raise_()
         self.resizeDocks([self.docks["Layers"], self.docks["Data"]], [230, 560], Qt.Vertical)
         self.resizeDocks([self.docks["Layers"], self.docks["Layer settings"]], [300, 320],
@@ -199,6 +203,7 @@ class MainWindow(QMainWindow):
         self.trainer = trainer
         data_ok = not (analysis.error or "").startswith("data")
         self.views.set_trainer(trainer, self.analyzer.last_dataset if data_ok else None)
+        self.step_through.clear()
         self._show_data_extras(analysis)
         if trainer is not None:
             self.worker.load(trainer)
@@ -289,6 +294,8 @@ class MainWindow(QMainWindow):
     def _frame(self) -> None:
         drained = self.worker.drain()
         self.views.apply(drained)
+        if drained.capture is not None:
+            self.step_through.show_capture(*drained.capture)
         for message in drained.messages:
             self.show_banner(message, warning=True)
             self.statusBar().showMessage(message, 10000)

@@ -35,6 +35,7 @@ class Drained:
     accuracies: np.ndarray            # NaN where there is none (regression)
     snapshot: Snapshot | None
     evaluations: list[tuple[int, dict]] = field(default_factory=list)
+    capture: tuple | None = None      # (StepCapture, stages, diagnostics) of a single Step
     messages: list[str] = field(default_factory=list)
     running: bool = False
     step: int = 0
@@ -60,6 +61,7 @@ class TrainingWorker(QObject):
         self._records: list[tuple[int, float, float]] = []
         self._snapshot: Snapshot | None = None
         self._evaluations: list[tuple[int, dict]] = []
+        self._capture: tuple | None = None
         self._messages: list[str] = []
         self._thread: threading.Thread | None = None
         self._state = {"running": False, "step": 0, "epoch": 0, "diverged": False}
@@ -93,6 +95,7 @@ class TrainingWorker(QObject):
         with self._lock:
             self._generation += 1
             self._records, self._snapshot, self._evaluations = [], None, []
+            self._capture = None
             self._state.update(running=False, step=0, epoch=0, diverged=False)
             return self._generation
 
@@ -163,6 +166,7 @@ class TrainingWorker(QObject):
             records, self._records = self._records, []
             snapshot, self._snapshot = self._snapshot, None
             evaluations, self._evaluations = self._evaluations, []
+            capture, self._capture = self._capture, None
             messages, self._messages = self._messages, []
             state = dict(self._state)
             rate = self._steps_per_second
@@ -171,7 +175,7 @@ class TrainingWorker(QObject):
             steps, losses, accuracies = table[:, 0], table[:, 1], table[:, 2]
         else:
             steps = losses = accuracies = np.empty(0)
-        return Drained(steps, losses, accuracies, snapshot, evaluations, messages,
+        return Drained(steps, losses, accuracies, snapshot, evaluations, capture, messages,
                        state["running"],
                        state["step"], state["epoch"], rate if state["running"] else 0.0,
                        state["diverged"])
@@ -254,7 +258,10 @@ class TrainingWorker(QObject):
             if running or pending:
                 if not self._gui_idle.is_set():
                     self._yield_to_gui()
-                record = trainer.step()
+                if pending and not running:
+                    record = self._captured_step(trainer)
+                else:
+                    record = trainer.step()
                 accuracy = record.accuracy if record.accuracy is not None else np.nan
                 with self._lock:
                     if self._published == self._generation:
@@ -290,6 +297,17 @@ class TrainingWorker(QObject):
                     if snapshot.evaluation:
                         self._evaluations.append((snapshot.step, snapshot.evaluation))
                 self._publish_state(trainer, running)
+
+    def _captured_step(self, trainer):
+        """A single Step records everything the step-through panel explains."""
+        from engine.diagnostics import diagnose
+        from engine.stepthrough import build_stages, capture_step
+        capture = capture_step(trainer)
+        published = (capture, build_stages(capture), diagnose(capture))
+        with self._lock:
+            if self._published == self._generation:
+                self._capture = published
+        return capture.record
 
     def _yield_to_gui(self) -> None:
         """Wait (GIL released) while the GUI thread handles events, within a fair share.

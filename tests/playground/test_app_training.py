@@ -119,3 +119,11 @@ def test_closing_while_training_stops_the_worker(make_window, qtbot):
     assert window.close()
     assert not window.worker.alive
     assert thread is not None and not thread.is_alive()
+
+
+def test_single_step_fills_the_step_through_panel(make_window, qtbot):
+    window = make_window(CIRCLE)
+    action(window, "actionStep").trigger()
+    qtbot.waitUntil(lambda: step_count(window) == 1, timeout=5000)
+    stage_view = window.step_through.stage_view
+    qtbot.waitUntil(lambda: len(getattr(stage_view, "stages", []) or []) > 0, timeout=5000)
