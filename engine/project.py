@@ -15,6 +15,7 @@ from typing import Any
 from engine.errors import ProjectError
 from engine.fileio import atomic_write_text
 from engine.graph import assign_ids, check_layer
+from engine.preflight import check_batchnorm_batches, task_hint
 from engine.params import Param, _show, validate_settings
 from engine.registry import LOSSES, OPTIMIZERS, REGULARIZERS
 from engine.summary import MemoryEstimate, available_memory, estimate_memory, human_bytes
@@ -338,29 +339,6 @@ class Prepared:
     memory: MemoryEstimate
 
 
-def _check_batchnorm_batches(plan: Any, batch: int, file: str | None) -> None:
-    """Batchnorm needs two or more values per channel in a batch to compute its statistics."""
-    import math
-
-    for layer in plan.layers:
-        if layer.type_name != "batchnorm":
-            continue
-        per_sample = math.prod(layer.input_shapes[0][1:])  # H*W for images, 1 for features
-        if batch * per_sample < 2:
-            raise ProjectError(file, "training.batch_size", f"batchnorm layer "
-                               f"\"{layer.layer_id}\" needs at least 2 samples per batch to "
-                               f"compute batch statistics, but batches hold {batch}; use "
-                               "batch_size 2 or more (or remove the batchnorm layer)")
-
-
-def _task_hint(data: dict, dataset: Any) -> str:
-    """When a table's task was guessed from its values, say so and how to choose it."""
-    if "task" not in data or data.get("task") is not None:
-        return ""
-    return (f" (the data was read as {dataset.task} from the target's values; set data.task "
-            "to \"classification\" or \"regression\" to choose)")
-
-
 def prepare(project: Project, dtype=None, memory_limit: int | None = None) -> Prepared:
     """Load the data, fit the preprocessor, build the model and check loss and memory.
 
@@ -385,7 +363,7 @@ def prepare(project: Project, dtype=None, memory_limit: int | None = None) -> Pr
     # count their parameters, a huge weight) is refused before any weights exist; parameters
     # are then counted again as each layer is created.
     plan = plan_network(project.network, input_shape, file)
-    _check_batchnorm_batches(plan, min(batch_size, dataset.n_train), file)
+    check_batchnorm_batches(plan, min(batch_size, dataset.n_train), file)
     activations = plan.activation_count()
 
     def check(param_count: int, where: str, complete: bool) -> None:
@@ -407,7 +385,7 @@ def prepare(project: Project, dtype=None, memory_limit: int | None = None) -> Pr
     problem = loss_cls.check(dataset.task, tuple(model.output_shape), model.last_activation,
                              dataset.n_classes, dataset.n_targets)
     if problem:
-        raise ProjectError(file, "training.loss", problem + _task_hint(project.data, dataset))
+        raise ProjectError(file, "training.loss", problem + task_hint(project.data, dataset))
     memory = estimate_memory(model.param_count() + model.buffer_count(), activations,
                              batch_size, dtype.itemsize)
     return Prepared(dataset, preprocessor, model, loss_cls(), memory)
