@@ -33,11 +33,13 @@ class NeuronView(QWidget):
         self.lut = theme.diverging_lut()
         self.features: list[str] = []
         self.feature_images: list[QImage] = []
+        self.feature_values: list[np.ndarray] = []
         self.columns: list[tuple[str, list[QImage]]] = []
         self.weights: list[np.ndarray] = []      # weight matrix into each column after the first
         self.layer_ids: list[str] = []
-        self._neurons: list[tuple[QRectF, str]] = []
+        self._neurons: list[tuple[QRectF, str, np.ndarray | None]] = []
         self._pending = None
+        self._arrays: list[list[np.ndarray]] = []   # raw maps per column, for hover values
         self._lines: list[tuple[QPointF, QPointF, str]] = []
         self.message = ("The neuron view shows dense networks on 2-D data. Press Step or Train "
                         "to see every neuron's output over the plane.")
@@ -46,12 +48,15 @@ class NeuronView(QWidget):
         """The network's input features (each drawn as its own map over the plane)."""
         self.features = list(features or [])
         self.feature_images = []
+        self.feature_values: list[np.ndarray] = []
         if self.features:
             values = apply_features(plane_points(NEURON_GRID), self.features)
+            raw = values.T.reshape(-1, NEURON_GRID, NEURON_GRID)
             scale = np.abs(values).max(axis=0)
             scale[scale == 0] = 1
             values = (values / scale).T.reshape(-1, NEURON_GRID, NEURON_GRID)
             self.feature_images = [to_qimage(v, self.lut) for v in values]
+            self.feature_values = list(raw)
         self.columns = []
         self.update()
 
@@ -87,15 +92,19 @@ class NeuronView(QWidget):
             self.update()
             return
         columns = [("input", self.feature_images)]
+        arrays: list[list[np.ndarray]] = [list(self.feature_values)]
         ids = [i for i in layer_order if i in snapshot.neuron_maps]
         for layer_id in ids:
             maps = snapshot.neuron_maps[layer_id][:MAX_NEURONS]
             scale = np.maximum(np.abs(maps).max(axis=(1, 2), keepdims=True), 1.0)
             columns.append((layer_id, [to_qimage(m, self.lut) for m in maps / scale]))
+            arrays.append(list(maps))
         if snapshot.grid is not None and output_id is not None:
             grid = snapshot.grid
             value = grid[..., -1] * 2 - 1 if grid.ndim == 3 else np.clip(grid, -1, 1)
             columns.append((output_id, [to_qimage(value, self.lut)]))
+            arrays.append([grid[..., -1] if grid.ndim == 3 else grid])
+        self._arrays = arrays
         self.layer_ids = ids + ([output_id] if output_id else [])
         self.weights = [snapshot.weights.get(f"{layer_id}.weight") for layer_id in self.layer_ids]
         self.columns = columns
@@ -152,7 +161,9 @@ class NeuronView(QWidget):
                 painter.setPen(QPen(QColor(theme.NODE_BORDER), 1))
                 painter.drawRect(rect)
                 label = self.features[i] if c == 0 and i < len(self.features) else f"{name} #{i}"
-                self._neurons.append((rect, label))
+                values = self._arrays[c][i] if c < len(self._arrays) and i < len(
+                    self._arrays[c]) else None
+                self._neurons.append((rect, label, values))
             painter.setPen(QColor(theme.TEXT_DIM))
             head = rects[c][0] if rects[c] else QRectF(0, 20, size, size)
             painter.drawText(QRectF(head.center().x() - 60, 2, 120, 14), Qt.AlignCenter,
@@ -161,9 +172,18 @@ class NeuronView(QWidget):
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Name the neuron or the weight (with its value) under the mouse."""
         point = event.position()
-        for rect, label in self._neurons:
+        for rect, label, values in self._neurons:
             if rect.contains(point):
-                QToolTip.showText(event.globalPosition().toPoint(), label, self)
+                text = label
+                if values is not None:
+                    # Thumbnails show x2 upwards; arrays have row 0 at x2 = -6.
+                    size = values.shape[0]
+                    col = min(size - 1, int((point.x() - rect.left()) / rect.width() * size))
+                    row = min(size - 1, int((rect.bottom() - point.y()) / rect.height() * size))
+                    x1 = -6 + 12 * (col + 0.5) / size
+                    x2 = -6 + 12 * (row + 0.5) / size
+                    text = f"{label}: {values[row, col]:+.3f} at ({x1:.1f}, {x2:.1f})"
+                QToolTip.showText(event.globalPosition().toPoint(), text, self)
                 return
         for start, end, label in self._lines:
             if _distance(point, start, end) < 3.0:

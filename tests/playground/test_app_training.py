@@ -127,3 +127,25 @@ def test_single_step_fills_the_step_through_panel(make_window, qtbot):
     qtbot.waitUntil(lambda: step_count(window) == 1, timeout=5000)
     stage_view = window.step_through.stage_view
     qtbot.waitUntil(lambda: len(getattr(stage_view, "stages", []) or []) > 0, timeout=5000)
+
+
+def test_views_update_after_steps(make_window, qtbot):
+    window = make_window(CIRCLE)
+    window.show()
+    window.docks["Neurons"].raise_()
+    for _ in range(3):
+        action(window, "actionStep").trigger()
+    neurons = window.views.neurons
+    qtbot.waitUntil(lambda: len(neurons.columns) == 4, timeout=5000)
+    # features (2), dense_1 (4), dense_2 (2), output (1): every neuron drawn with its values.
+    assert [len(images) for _, images in neurons.columns] == [2, 4, 2, 1]
+    neurons.repaint()
+    assert len(neurons._neurons) == 9
+    shapes = [values.shape for _, _, values in neurons._neurons]
+    assert shapes == [(32, 32)] * 8 + [(100, 100)]     # the output is the decision grid
+    boundary = window.views.boundary
+    assert boundary._grid is not None and boundary._grid.shape == (100, 100, 2)
+    assert boundary.image.image is not None
+    window.docks["Weights"].raise_()
+    qtbot.waitUntil(lambda: set(window.views.weights.images) ==
+                    {"dense_1.weight", "dense_2.weight", "dense_3.weight"}, timeout=3000)
