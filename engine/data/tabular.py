@@ -210,7 +210,11 @@ class CsvSource(Source):
         except ValueError:
             numbers = None
         if numbers is not None and not np.all(np.isfinite(numbers)):
-            numbers = None
+            # Numbers with a "nan" or "inf" among them: a missing value, not a class "nan".
+            row = int(np.flatnonzero(~np.isfinite(numbers))[0])
+            raise ProjectError(str(path), _where(lines, row, target),
+                               f"\"{y_text[row]}\" is not a finite number; the other targets "
+                               "are numbers, so fill in this value or remove the row")
         task = decide_task(task, numbers)
         if task == "regression":
             return numbers.reshape(-1, 1), "regression", None

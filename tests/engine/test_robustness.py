@@ -365,3 +365,14 @@ def test_png_with_a_broken_chunk_is_a_project_error(tmp_path):
     (tmp_path / "broken.png").write_bytes(bytes(data))
     with pytest.raises(ProjectError, match=r"broken\.png: cannot read the image \(broken PNG"):
         read_image(tmp_path / "broken.png", None, "data.path")
+
+
+def test_csv_numeric_target_with_a_missing_value_names_the_cell(tmp_path):
+    rows = "\n".join(f"{i},{i * 0.37:.2f}" for i in range(30))
+    path = write(tmp_path, "gap.csv", "a,y\n" + rows + "\n5,NaN\n")
+    with pytest.raises(ProjectError) as caught:
+        prepare(parse_project(project(data={"source": "csv", "path": path, "target": "y"},
+                                      layers=[{"type": "dense", "units": 1}], loss="mse"),
+                              "p.json", tmp_path))
+    assert caught.value.where == 'line 32, column "y"'
+    assert '"NaN" is not a finite number' in caught.value.what
