@@ -80,13 +80,33 @@ def make_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def resolve_path(value: str, base_dir: Path | None, file: str | None, where: str) -> Path:
-    """Resolve a settings path against the project folder; ProjectError if it is not a file."""
-    path = Path(value).expanduser()
+def absolute_path(value: str, base_dir: Path | None, file: str | None, where: str) -> Path:
+    """``value`` with ``~`` expanded, made absolute against the project folder (not checked)."""
+    try:
+        path = Path(value).expanduser()
+    except RuntimeError:  # "~someone" with no such user: take the name literally
+        path = Path(value)
     if not path.is_absolute():
         path = (Path(base_dir) if base_dir is not None else Path.cwd()) / path
-    if not path.is_file():
-        problem = "is a folder, not a file" if path.is_dir() else "file not found"
+    return path
+
+
+def path_kind(path: Path, file: str | None, where: str) -> str:
+    """``"file"``, ``"folder"`` or ``"missing"``; a path the system rejects is a ProjectError."""
+    try:
+        return "file" if path.is_file() else "folder" if path.is_dir() else "missing"
+    except OSError as error:  # e.g. a name longer than the filesystem allows
+        shown = str(path) if len(str(path)) <= 200 else str(path)[:197] + "..."
+        raise ProjectError(file, where, f"cannot use the path {shown}: "
+                                        f"{error.strerror or error}") from None
+
+
+def resolve_path(value: str, base_dir: Path | None, file: str | None, where: str) -> Path:
+    """Resolve a settings path against the project folder; ProjectError if it is not a file."""
+    path = absolute_path(value, base_dir, file, where)
+    kind = path_kind(path, file, where)
+    if kind != "file":
+        problem = "is a folder, not a file" if kind == "folder" else "file not found"
         raise ProjectError(file, where, f"{problem}: {path} (relative paths start at the "
                                         "project file's folder)")
     return path

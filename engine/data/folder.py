@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.common import Source, make_rng, test_fraction_param
+from engine.data.common import Source, absolute_path, make_rng, path_kind, test_fraction_param
 from engine.data.dataset import Dataset, make_dataset
 from engine.data.images import image_input_names
 from engine.errors import ProjectError
@@ -31,11 +31,10 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 def resolve_folder(value: str, base_dir: Path | None, file: str | None, where: str) -> Path:
     """Resolve a folder setting against the project folder; ProjectError if it is no folder."""
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = (Path(base_dir) if base_dir is not None else Path.cwd()) / path
-    if not path.is_dir():
-        problem = "is a file, not a folder" if path.is_file() else "folder not found"
+    path = absolute_path(value, base_dir, file, where)
+    kind = path_kind(path, file, where)
+    if kind != "folder":
+        problem = "is a file, not a folder" if kind == "file" else "folder not found"
         raise ProjectError(file, where, f"{problem}: {path} (relative paths start at the "
                                         "project file's folder)")
     return path
@@ -44,13 +43,18 @@ def resolve_folder(value: str, base_dir: Path | None, file: str | None, where: s
 def class_folders(root: Path, file: str | None, where: str) -> list[tuple[str, list[Path]]]:
     """``(class name, image files)`` for each sub-folder holding images, sorted by name."""
     found = []
-    for folder in sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                         key=lambda p: p.name):
-        images = sorted((p for p in folder.iterdir()
-                         if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
-                        key=lambda p: p.name)
-        if images:
-            found.append((folder.name, images))
+    try:
+        folders = sorted((p for p in root.iterdir()
+                          if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+        for folder in folders:
+            images = sorted((p for p in folder.iterdir()
+                             if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
+                            key=lambda p: p.name)
+            if images:
+                found.append((folder.name, images))
+    except OSError as exc:  # an unreadable sub-folder, ...
+        raise ProjectError(file, where, f"cannot list {exc.filename or root}: "
+                                        f"{exc.strerror or exc}") from None
     if len(found) < 2:
         raise ProjectError(file, where, f"{root} has {len(found)} sub-folder(s) with .png/.jpg "
                                         "images; put each class's images in its own sub-folder "

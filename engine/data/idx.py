@@ -39,7 +39,11 @@ def _read_raw(path: Path, ndim: int, file: str | None, where: str) -> bytes:
     Reading the header first bounds decompression, so a tiny .gz that inflates to gigabytes
     costs no more memory than the data it claims to hold.
     """
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # permission denied, I/O error, ...
+        raise ProjectError(file, where, f"{path.name}: cannot read the file: "
+                                        f"{exc.strerror or exc}") from None
     if raw[:2] != GZIP_MAGIC:
         return raw
     header_size = 4 + 4 * ndim

@@ -27,8 +27,12 @@ NPY_MAGIC = b"\x93NUMPY"
 
 def _open_archive(path: Path, file: str | None) -> zipfile.ZipFile:
     """The .npz file as a zip archive; anything else is a ProjectError saying what it is."""
-    with open(path, "rb") as handle:
-        start = handle.read(8)
+    try:
+        with open(path, "rb") as handle:
+            start = handle.read(8)
+    except OSError as exc:  # permission denied, I/O error, ...
+        raise ProjectError(file, "data.path", f"cannot read {path.name}: "
+                                              f"{exc.strerror or exc}") from None
     if start.startswith(NPY_MAGIC):
         raise ProjectError(file, "data.path", f"{path.name} holds a single array (.npy); save "
                                               "x and y together with numpy.savez")

@@ -49,6 +49,9 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
         raise ProjectError(str(path), "(file)", f"not UTF-8 text ({exc.reason} at byte "
                                                 f"{exc.start}); save the table as UTF-8 CSV") \
             from None
+    except OSError as exc:  # permission denied, I/O error, ...
+        raise ProjectError(str(path), "(file)", f"cannot read the file: "
+                                                f"{exc.strerror or exc}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[list[str]] = []

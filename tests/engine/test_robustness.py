@@ -376,3 +376,14 @@ def test_csv_numeric_target_with_a_missing_value_names_the_cell(tmp_path):
                               "p.json", tmp_path))
     assert caught.value.where == 'line 32, column "y"'
     assert '"NaN" is not a finite number' in caught.value.what
+
+
+@pytest.mark.parametrize("source", ["csv", "npz", "idx", "folder"])
+@pytest.mark.parametrize("path", ["a" * 5000, "~no_such_user_here/data.file"],
+                         ids=["too-long", "unknown-user"])
+def test_paths_the_system_rejects(source, path):
+    data = {"csv": {"source": "csv", "path": path, "target": "y"},
+            "npz": {"source": "npz", "path": path}, "folder": {"source": "folder", "path": path},
+            "idx": {"source": "idx", "images": path, "labels": path}}[source]
+    error = refuse(project(data=data), "data.images" if source == "idx" else "data.path")
+    assert "File name too long" in error.what or "not found" in error.what
