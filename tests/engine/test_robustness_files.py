@@ -201,3 +201,19 @@ def test_preprocess_raw_shape_damaged(saved, raw_shape):
     data = rebuild(dict(header, __metadata__={"layerlab": json.dumps(info)}), body)
     with pytest.raises(ProjectError, match="metadata.layerlab.preprocess"):
         model_from_bytes(data)
+
+
+def test_unicode_names_survive_the_model_file(tmp_path):
+    rows = "\n".join(f"{i},{i % 3},{['猫', '🐶'][i % 2]}" for i in range(20))
+    (tmp_path / "pets.csv").write_text("α,β b,ÿ\n" + rows + "\n", encoding="utf-8")
+    project = parse_project({"layerlab": 1, "name": "Haustiere – ü 🐾",
+                             "data": {"source": "csv", "path": "pets.csv", "target": "ÿ"},
+                             "network": {"layers": [{"type": "dense", "units": 1,
+                                                     "activation": "sigmoid"}]}},
+                            str(tmp_path / "p.json"), tmp_path)
+    trainer = Trainer(project)
+    trainer.step()
+    saved = model_from_bytes(model_bytes(trainer))
+    assert saved.class_names() == ["猫", "🐶"]
+    assert saved.input_names == ["α", "β b"]
+    assert saved.project.name == "Haustiere – ü 🐾"
