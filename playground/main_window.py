@@ -302,7 +302,7 @@ class MainWindow(QMainWindow):
         if len(drained.steps) or drained.snapshot is not None:
             self.set_counters(drained.step, drained.epoch, drained.steps_per_second)
         if self.actions["Train"].isChecked() and not drained.running \
-                and not self.worker._commands and drained.step > 0:
+                and not self.worker.has_pending_commands and drained.step > 0:
             self.actions["Train"].setChecked(False)
 
     def set_counters(self, step: int, epoch: int, rate: float) -> None:

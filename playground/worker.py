@@ -156,6 +156,11 @@ class TrainingWorker(QObject):
         return bool(self._state["running"])
 
     @property
+    def has_pending_commands(self) -> bool:
+        """Whether commands are queued that the thread has not applied yet."""
+        return bool(self._commands)
+
+    @property
     def alive(self) -> bool:
         """Whether the thread is alive."""
         return self._thread is not None and self._thread.is_alive()
