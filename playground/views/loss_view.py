@@ -162,11 +162,12 @@ class LossView(QWidget):
             self.metric_plot.setXRange(0, self._x_limit, padding=0)
         values = [series.view()[1] for series in (self.test, self.full_train)]
         if len(y):
-            values.append([np.percentile(y[:200], 95)])
+            values.append([np.percentile(y[-200:], 95)])
         finite = np.concatenate([np.asarray(v, dtype=float) for v in values])
         finite = finite[np.isfinite(finite)]
         top = float(finite.max()) if finite.size else 1.0
-        if top > self._y_limit or self._y_limit == 0.0:
+        # Grow when a value no longer fits; shrink when everything sits in the bottom third.
+        if top > self._y_limit or self._y_limit == 0.0 or top < self._y_limit / 3:
             self._y_limit = top * 1.1 if top > 0 else 1.0
             self.loss_plot.setYRange(0, self._y_limit, padding=0)
         scores = self.train_score.view()[1]
