@@ -6,17 +6,16 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-APP_NAME = "LayerLab"
-
 
 def ensure_application() -> QApplication:
     """The running QApplication, created if there is none."""
+    from playground.appinfo import apply_app_identity, configure_before_qapplication
     app = QApplication.instance()
     if app is None:
+        configure_before_qapplication()
         app = QApplication(sys.argv[:1])
-        app.setApplicationName(APP_NAME)
-        app.setOrganizationName(APP_NAME)
         app.setStyle("Fusion")
+        apply_app_identity(app)
     return app
 
 
@@ -57,16 +56,13 @@ def run_gui(project_path: str | None = None) -> int:
     """Open the app (optionally with a project or model file) and run until it closes."""
     from engine.errors import ProjectError
 
+    from playground.logsetup import setup_logging
+    setup_logging()
     app = ensure_application()
     try:
         window = create_main_window(project_path)
     except ProjectError as error:
         print(f"layerlab: error: {error}", file=sys.stderr)
         return 2
-    try:
-        from playground.appinfo import app_icon
-        app.setWindowIcon(app_icon())
-    except (ImportError, AttributeError):
-        pass
     window.show()
     return app.exec()

@@ -147,6 +147,10 @@ class MainWindow(QMainWindow):
         train = self.menuBar().addMenu("&Train")
         for key in ("Train", "Step", "Reset"):
             train.addAction(a[key])
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("Keyboard Shortcuts", self.show_shortcuts)
+        help_menu.addAction("Guided Tour", self.show_tour)
+        help_menu.addAction("About LayerLab", self.show_about)
 
     def _connect(self) -> None:
         a, s = self.actions, self.session
@@ -354,6 +358,26 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.docks["Loss"]], [int(self.height() * 0.42)], Qt.Vertical)
             self.resizeDocks([self.docks["Layers"]], [int(self.height() * 0.22)], Qt.Vertical)
         self._sized = True
+
+    # ------------------------------------------------------------------ help
+    @Slot()
+    def show_shortcuts(self) -> None:
+        """The keyboard shortcuts table."""
+        from playground.help_dialogs import ShortcutsDialog
+        ShortcutsDialog(self).exec()
+
+    @Slot()
+    def show_tour(self) -> None:
+        """The non-modal guided tour over the panels."""
+        from playground.help_dialogs import GuidedTour
+        self._tour = GuidedTour(self)
+        self._tour.show()
+
+    @Slot()
+    def show_about(self) -> None:
+        """Version and licences."""
+        from playground.help_dialogs import AboutDialog
+        AboutDialog(self).exec()
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
