@@ -6,6 +6,23 @@ import tempfile
 from pathlib import Path
 
 
+def check_output_path(path: str | os.PathLike, where: str) -> None:
+    """Refuse a path whose names the file system cannot hold (before any work is done)."""
+    from engine.errors import ProjectError
+    text = os.fspath(path)
+    try:
+        name_max = os.pathconf(Path(text).parent if str(Path(text).parent) else ".", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        name_max = 255
+    for part in Path(text).parts:
+        if len(os.fsencode(part)) > name_max:
+            shown = part if len(part) <= 40 else part[:37] + "..."
+            raise ProjectError(shown, where, f"the name is too long for the file system (at most "
+                                             f"{name_max} bytes per name)")
+    if len(os.fsencode(text)) > 4000:
+        raise ProjectError(text[:40] + "...", where, "the path is too long for the file system")
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder, fsync, then rename."""
     target = Path(path)

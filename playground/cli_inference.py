@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ProjectError
+from engine.fileio import check_output_path
 from playground.imageio import is_image_path, read_grayscale
 
 INPUT_SUFFIXES = ".csv, .npy, .png or .jpg"
@@ -108,6 +109,7 @@ def predict_command(model_path: str, inputs: list[str], output: str | None) -> t
 
 def _check_output(path: Path, inputs: list[str]) -> None:
     """The -o target must be a file in an existing folder and not one of the inputs."""
+    check_output_path(path, "-o")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ProjectError(str(path), "-o", "the folder does not exist; create it first")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from engine.errors import ProjectError
-from engine.fileio import atomic_write_bytes, atomic_write_text
+from engine.fileio import atomic_write_bytes, atomic_write_text, check_output_path
 from playground.progress import Progress, format_metric
 
 COMMAND_LINE = "command line"
@@ -33,6 +33,7 @@ def default_out_dir(project_path: str | Path) -> Path:
 
 def check_out_dir(out_dir: Path) -> None:
     """Refuse an output path that cannot be a folder we can write (before any training)."""
+    check_output_path(out_dir, "--out")
     probe = out_dir
     while not probe.exists():
         if probe.parent == probe:

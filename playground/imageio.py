@@ -45,5 +45,7 @@ def read_grayscale(path: str | Path) -> np.ndarray:
                                          "bomb); use an image of at most a few megapixels") from None
     except UnidentifiedImageError:
         raise ProjectError(name, "file", "not a readable image; use a .png or .jpg file") from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError,
+            MemoryError) as error:
+        # Pillow reports damaged files through many exception types.
         raise ProjectError(name, "file", f"cannot read the image ({error}); use a .png or .jpg file") from None

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ProjectError
-from engine.fileio import atomic_write_bytes
+from engine.fileio import atomic_write_bytes, check_output_path
 from engine.export.plan import ExportPlan, build_plan
 
 FORMATS = ("onnx", "numpy", "pytorch")
@@ -27,6 +27,7 @@ __all__ = ["FORMATS", "DEFAULT_NAMES", "ExportPlan", "build_plan", "prepare_expo
 
 def output_path(fmt: str, out_path: str | Path) -> Path:
     """The main file to write: ``out_path`` itself, or the default name inside a folder."""
+    check_output_path(out_path, "-o")
     path = Path(out_path)
     if path.is_dir():
         path = path / DEFAULT_NAMES[fmt]
