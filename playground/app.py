@@ -64,5 +64,7 @@ def run_gui(project_path: str | None = None) -> int:
     except ProjectError as error:
         print(f"layerlab: error: {error}", file=sys.stderr)
         return 2
+    if project_path is None:
+        window.show_start_page()
     window.show()
     return app.exec()

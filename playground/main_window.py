@@ -5,7 +5,8 @@ It holds no training or plotting logic: the worker trains, the views draw, the s
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from engine.errors import ProjectError
 from playground.actions import FileActions, make_actions
@@ -70,7 +71,9 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
-        layout.addWidget(self.editor, 1)
+        self.central_stack = QStackedWidget()
+        self.central_stack.addWidget(self.editor)
+        layout.addWidget(self.central_stack, 1)
         self.setCentralWidget(central)
         self.palette = LayerPalette()
         self.data_panel = DataPanel(self.session)
@@ -358,6 +361,43 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.docks["Loss"]], [int(self.height() * 0.42)], Qt.Vertical)
             self.resizeDocks([self.docks["Layers"]], [int(self.height() * 0.22)], Qt.Vertical)
         self._sized = True
+
+    # ------------------------------------------------------------------ start page
+    def show_start_page(self) -> None:
+        """Show the preset gallery in place of the canvas until something is chosen."""
+        from playground.start_page import StartPage
+        page = StartPage()
+        page.presetChosen.connect(self._start_with_file)
+        page.newEmptyRequested.connect(self._start_new)
+        page.openRequested.connect(self._start_open)
+        page.tourRequested.connect(self.show_tour)
+        self.central_stack.addWidget(page)
+        self.central_stack.setCurrentWidget(page)
+
+    def hide_start_page(self) -> None:
+        """Back to the network canvas."""
+        self.central_stack.setCurrentWidget(self.editor)
+
+    @Slot(str)
+    def _start_with_file(self, path: str) -> None:
+        if self.files.confirm_discard():
+            from engine.project import load_project
+            try:
+                self.session.replace(load_project(path).to_json(), None)
+            except (ProjectError, OSError) as error:
+                self.statusBar().showMessage(str(error), 10000)
+                return
+            self.hide_start_page()
+
+    @Slot()
+    def _start_new(self) -> None:
+        self.files.new()
+        self.hide_start_page()
+
+    @Slot()
+    def _start_open(self) -> None:
+        if self.files.open():
+            self.hide_start_page()
 
     # ------------------------------------------------------------------ help
     @Slot()

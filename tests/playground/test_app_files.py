@@ -64,3 +64,15 @@ def test_unsaved_changes_prompt_guards_new_and_close(make_window, qtbot, monkeyp
     assert window.worker.alive or window.trainer is not None
     monkeypatch.setattr(window.files, "confirm_discard", lambda: True)
     assert isinstance(window.files, FileActions)
+
+
+def test_start_page_opens_a_preset(make_window, qtbot):
+    from engine.resources import resource_path
+    window = make_window()
+    window.show_start_page()
+    assert window.central_stack.currentWidget() is not window.editor
+    page = window.central_stack.currentWidget()
+    page.presetChosen.emit(str(resource_path("presets", "xor.json")))
+    assert window.central_stack.currentWidget() is window.editor
+    assert window.session.spec["data"]["source"] == "xor"
+    assert window.session.path is None      # a preset opens as a new, unsaved project
