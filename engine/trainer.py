@@ -21,6 +21,8 @@ from typing import Callable
 
 import numpy as np
 
+from engine.errors import ProjectError
+
 from engine import metrics
 from engine.optim import Optimizer, make_optimizer
 from engine.records import METRICS_COLUMNS, StepRecord, history_row
@@ -54,7 +56,11 @@ class Trainer:
                                                                      "training.loss")()
         self.regularizer: Regularizer | None = make_regularizer(training.get("regularization"),
                                                                 self.file)
-        self._install_model(prepared.model)
+        try:
+            self._install_model(prepared.model)
+        except MemoryError:
+            raise ProjectError(self.file, "network", "not enough memory for the weights and the "
+                               "optimizer's state; use fewer units or filters") from None
         # Transform the data once here: steps only index into these arrays.
         self.x_train = self._prepare_inputs(self.dataset.x_train)
         self.y_train = self._prepare_targets(self.dataset.y_train)

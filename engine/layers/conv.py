@@ -32,7 +32,7 @@ class Conv2d(Layer):
     """2-D convolution: learned filters slide over the image, one output channel each."""
 
     params = (
-        Param("filters", "int", required=True, minimum=1,
+        Param("filters", "int", required=True, minimum=1, maximum=4096,
               help="number of filters (output channels)"),
         Param("kernel_size", "int", default=3, minimum=1, maximum=15,
               help="height and width of each filter"),

@@ -18,7 +18,8 @@ class Dense(Layer):
     """Fully connected layer: every output unit sees every input feature."""
 
     params = (
-        Param("units", "int", required=True, minimum=1, help="number of output units (neurons)"),
+        Param("units", "int", required=True, minimum=1, maximum=65536,
+              help="number of output units (neurons)"),
         activation_param(),
     )
 

@@ -225,7 +225,7 @@ def test_unknown_layer_field_lists_the_allowed_ones():
 def test_wrong_type():
     raw = spiral()
     raw["network"]["layers"][0]["units"] = "eight"
-    assert_error(raw, "network.layers[0].units", 'expected a whole number >= 1, got "eight"')
+    assert_error(raw, "network.layers[0].units", 'expected a whole number >= 1 and <= 65536, got "eight"')
     raw = spiral()
     raw["training"]["optimizer"]["learning_rate"] = "fast"
     assert_error(raw, "training.optimizer.learning_rate", "expected a number")
