@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSpinBox, QTextBr
 
 from engine.neuron_math import NeuronMath, dense_layer_ids, explain_neuron
 from engine.stepthrough import StepCapture
+from playground.stepthrough.math_html import neuron_html
 
 
 class MathView(QWidget):
@@ -20,11 +21,22 @@ class MathView(QWidget):
         self.capture: StepCapture | None = None
         self.math: NeuronMath | None = None
         self.layer_box = QComboBox()
+        self.layer_box.setObjectName("mathLayer")
+        self.layer_box.setToolTip("The dense layer whose neuron is explained")
         self.unit_box = QSpinBox()
+        self.unit_box.setObjectName("mathUnit")
+        self.unit_box.setToolTip("Which neuron (unit) of the layer, counted from 0; clicking a "
+                                 "neuron on the network canvas also chooses it")
         self.sample_box = QSpinBox()
+        self.sample_box.setObjectName("mathSample")
+        self.sample_box.setToolTip("Which sample of the mini-batch the forward and backward "
+                                   "numbers are for, counted from 0")
         self.text = QTextBrowser()
         self.text.setObjectName("mathText")
         self.text.setOpenLinks(False)
+        self.text.setToolTip("The neuron's forward formula, its backpropagated gradient, each "
+                             "weight's gradient and update, and the optimizer's rule, with the "
+                             "numbers of the last recorded step")
         choices = QHBoxLayout()
         for label, widget in (("Layer", self.layer_box), ("Neuron", self.unit_box),
                               ("Sample", self.sample_box)):
@@ -98,5 +110,5 @@ class MathView(QWidget):
             return
         self.math = explain_neuron(self.capture, layer_id, self.unit_box.value(),
                                    self.sample_box.value())
-        self.text.setHtml(self.math.to_html())
+        self.text.setHtml(neuron_html(self.math))
         self.neuronChosen.emit(layer_id, self.unit_box.value())

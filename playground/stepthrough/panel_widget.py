@@ -3,13 +3,26 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.stepthrough import Panel
+from playground.stepthrough.axes import IntegerAxis
 
+GRAPHICS_MIN_SIZE = (130, 150)   # small: the stage view scrolls rather than grow the dock
+GRAPHICS_HINT_SIZE = (300, 250)
+HISTOGRAM_HEIGHT = 100
+COUNT_AXIS_WIDTH = 44
 SIGNED_MAP = "CET-D1"      # diverging blue-white-red: zero stays white
 UNSIGNED_MAP = "viridis"
+
+
+def _small_font() -> QFont:
+    """The tick font of the count axis: a little smaller than the default."""
+    font = QFont()
+    font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+    return font
 
 
 def image_levels(image: np.ndarray, symmetric: bool) -> tuple[float, float]:
@@ -24,6 +37,14 @@ def image_levels(image: np.ndarray, symmetric: bool) -> tuple[float, float]:
     return (low, high) if high > low else (low - 0.5, high + 0.5)
 
 
+class _Graphics(pg.GraphicsLayoutWidget):
+    """The heatmap and histogram canvas, asking for a modest size (the stage view scrolls)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """GRAPHICS_HINT_SIZE, not pyqtgraph's sum of its items' preferred sizes."""
+        return QSize(*GRAPHICS_HINT_SIZE)
+
+
 class PanelWidget(QWidget):
     """Heatmap (rows as the engine lays them out) over a histogram of the same values."""
 
@@ -31,12 +52,19 @@ class PanelWidget(QWidget):
         super().__init__(parent)
         self.title = QLabel()
         self.title.setStyleSheet("font-weight: bold")
+        self.title.setWordWrap(True)
         self.stats = QLabel()
         self.stats.setStyleSheet("color: #555")
-        self.graphics = pg.GraphicsLayoutWidget()
+        # Wraps at the " · " separators instead of widening the whole stage view.
+        self.stats.setWordWrap(True)
+        self.stats.setToolTip("Summary of every value in the array: mean, standard deviation, "
+                              "minimum, maximum and the L2 norm ‖·‖")
+        self.graphics = _Graphics()
         self.graphics.setBackground("w")
         self.graphics.setFocusPolicy(Qt.NoFocus)
-        self.graphics.setMinimumSize(160, 180)
+        self.graphics.setMinimumSize(*GRAPHICS_MIN_SIZE)
+        self.graphics.setToolTip("Top: the values as a heatmap (colour bar on the right). "
+                                 "Bottom: their histogram, how many values fall in each bin.")
         self.graphics.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.view = self.graphics.addViewBox(row=0, col=0)
         self.view.invertY(True)
@@ -49,11 +77,15 @@ class PanelWidget(QWidget):
         # A fixed axis width: otherwise labels such as 0.0004 do not fit and are dropped.
         self.colour_bar.getAxis("right").setWidth(56)
         self.graphics.addItem(self.colour_bar, row=0, col=1)
-        self.histogram_plot = self.graphics.addPlot(row=1, col=0, colspan=2)
-        self.histogram_plot.setMaximumHeight(90)
+        self.histogram_plot = self.graphics.addPlot(
+            row=1, col=0, colspan=2, axisItems={"left": IntegerAxis("left")})
+        self.histogram_plot.setMaximumHeight(HISTOGRAM_HEIGHT)
         self.histogram_plot.setMouseEnabled(False, False)
         self.histogram_plot.hideButtons()
-        self.histogram_plot.getAxis("left").setStyle(showValues=False)
+        count_axis = self.histogram_plot.getAxis("left")
+        count_axis.setLabel("count")
+        count_axis.setWidth(COUNT_AXIS_WIDTH)
+        count_axis.setStyle(tickFont=_small_font(), tickTextOffset=2)
         self.histogram_curve = self.histogram_plot.plot(
             [0.0, 1.0], [0.0], stepMode="center", fillLevel=0, brush=(70, 110, 190, 150),
             pen=pg.mkPen((40, 70, 150), width=1))

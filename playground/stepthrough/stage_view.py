@@ -10,18 +10,29 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QVBoxLayout, QWidget)
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from engine.stepthrough import Stage
 from playground.stepthrough.panel_widget import PanelWidget
 
 COLUMNS = 3
+EXTRA_PLOT_MIN_HEIGHT = 150
+EXTRA_PLOT_HINT_HEIGHT = 300
+SCROLL_MIN_HEIGHT = 80
 CLASS_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40),
                  (148, 103, 189), (140, 86, 75), (227, 119, 194), (127, 127, 127),
                  (188, 189, 34), (23, 190, 207)]
+
+
+class _ExtraPlot(pg.PlotWidget):
+    """The loss bars or batch scatter, asking for a modest height (the stage view scrolls)."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Wide and EXTRA_PLOT_HINT_HEIGHT tall."""
+        return QSize(600, EXTRA_PLOT_HINT_HEIGHT)
 
 
 class StageView(QWidget):
@@ -39,10 +50,23 @@ class StageView(QWidget):
         self.current_index = -1
 
         self.previous_button = QPushButton("◀ Previous")
+        self.previous_button.setObjectName("stagePrevious")
+        self.previous_button.setToolTip("Show the previous stage of the step (Left or Page Up; "
+                                        "Home jumps to the first)")
         self.next_button = QPushButton("Next ▶")
+        self.next_button.setObjectName("stageNext")
+        self.next_button.setToolTip("Show the next stage of the step (Right or Page Down; "
+                                    "End jumps to the last)")
         self.stage_list = QComboBox()
         self.stage_list.setObjectName("stageList")
+        self.stage_list.setToolTip("Jump to any stage of the recorded step: the batch, the "
+                                   "forward pass per layer, the loss, the backward pass and the "
+                                   "update")
+        # Long stage names must not widen the dock: the list shrinks and elides instead.
+        self.stage_list.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.stage_list.setMinimumContentsLength(10)
         self.position = QLabel()
+        self.position.setToolTip("Which stage is shown, of how many")
         for widget in (self.previous_button, self.next_button, self.stage_list):
             widget.setFocusPolicy(Qt.NoFocus)  # the arrow keys belong to the view
         self.previous_button.clicked.connect(self.previous_stage)
@@ -56,12 +80,13 @@ class StageView(QWidget):
 
         self.title = QLabel("No step recorded yet")
         self.title.setStyleSheet("font-size: 15px; font-weight: bold")
+        self.title.setWordWrap(True)
         self.caption = QLabel("Press Step to train one mini-batch and see it here.")
         self.caption.setWordWrap(True)
 
-        self.extra_plot = pg.PlotWidget(background="w")
+        self.extra_plot = _ExtraPlot(background="w")
         self.extra_plot.setFocusPolicy(Qt.NoFocus)
-        self.extra_plot.setMinimumHeight(180)
+        self.extra_plot.setMinimumHeight(EXTRA_PLOT_MIN_HEIGHT)
         self.extra_plot.setMouseEnabled(False, False)
         self.extra_plot.hideButtons()
         self.loss_bars = pg.BarGraphItem(x=[], height=[], width=0.8, brush=(214, 39, 40, 180))
@@ -76,12 +101,27 @@ class StageView(QWidget):
         self.panel_grid.setSpacing(4)
         self.panels: list[PanelWidget] = []
 
+        # The plots and panels scroll, so a stage with many panels never makes the dock (and
+        # with it the main window) taller or wider than the screen.
+        content = QWidget()
+        content.setObjectName("stageContent")
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.addWidget(self.extra_plot)
+        content_layout.addLayout(self.panel_grid, 1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("stageScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.NoFrame)
+        self.scroll.setFocusPolicy(Qt.NoFocus)
+        self.scroll.setWidget(content)
+        self.scroll.setMinimumHeight(SCROLL_MIN_HEIGHT)
+
         layout = QVBoxLayout(self)
         layout.addLayout(navigation)
         layout.addWidget(self.title)
         layout.addWidget(self.caption)
-        layout.addWidget(self.extra_plot)
-        layout.addLayout(self.panel_grid, 1)
+        layout.addWidget(self.scroll, 1)
         self._update_navigation()
 
     # ------------------------------------------------------------------------- input
@@ -209,6 +249,8 @@ class StageView(QWidget):
             plot.setLabel("left", "loss")
             plot.setAspectLocked(False)
             plot.enableAutoRange()
+            self.extra_plot.setToolTip("The loss of each sample in the batch; the step "
+                                       "follows the gradient of their mean")
             self.extra_plot.show()
         elif stage.kind == "batch" and stage.points is not None and np.ndim(stage.points) == 2:
             points = np.asarray(stage.points, dtype=np.float64)
@@ -220,6 +262,8 @@ class StageView(QWidget):
             plot.setLabel("left", "x2")
             plot.setAspectLocked(True)
             plot.enableAutoRange()
+            self.extra_plot.setToolTip("The batch's points (large, outlined) over the whole "
+                                       "training set (faint), coloured by class")
             self.extra_plot.show()
         else:
             self.extra_plot.hide()
