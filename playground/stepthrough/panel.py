@@ -16,6 +16,11 @@ from playground.stepthrough.math_view import MathView
 from playground.stepthrough.stage_view import StageView
 
 
+TAB_TIPS = ("One recorded training step, stage by stage: batch, forward, loss, backward, update",
+            "One neuron's forward and backward maths with the recorded numbers",
+            "Gradient norms, update/weight ratios, dead and saturated units over the steps")
+
+
 class StepThroughPanel(QTabWidget):
     """Tabs "Step", "Neuron maths" and "Diagnostics" fed from recorded steps."""
 
@@ -32,6 +37,8 @@ class StepThroughPanel(QTabWidget):
         self.addTab(self.stage_view, "Step")
         self.addTab(self.math_view, "Neuron maths")
         self.addTab(self.diagnostics_view, "Diagnostics")
+        for index, tip in enumerate(TAB_TIPS):
+            self.setTabToolTip(index, tip)
         self.stage_view.layerHighlighted.connect(self.layerHighlighted)
         self.stage_view.batchShown.connect(self.batchShown)
         self.math_view.neuronChosen.connect(self.neuronChosen)

@@ -48,21 +48,30 @@ class WeightEditor(QDialog):
         self.model = model
         self.paused = paused
         self.param_box = QComboBox()
+        self.param_box.setObjectName("weightParam")
+        self.param_box.setToolTip("The parameter (a layer's weight or bias array) to edit")
         self.index_boxes = [QSpinBox() for _ in range(MAX_DIMENSIONS)]
         index_row = QHBoxLayout()
-        for box in self.index_boxes:
+        for axis, box in enumerate(self.index_boxes):
+            box.setToolTip(f"Index along axis {axis} of the parameter, counted from 0 "
+                           f"(for a dense weight: axis 0 is the input, axis 1 the unit)")
             index_row.addWidget(box)
             box.valueChanged.connect(self._show_current)
         index_row.addStretch(1)
         self.current_label = QLabel()
+        self.current_label.setToolTip("The element's value in the model right now")
         self.value_box = QDoubleSpinBox()
         self.value_box.setRange(-VALUE_LIMIT, VALUE_LIMIT)
         self.value_box.setDecimals(6)
         self.value_box.setSingleStep(0.1)
+        self.value_box.setObjectName("weightValue")
+        self.value_box.setToolTip("The value Apply writes into the element")
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.apply_button = QPushButton("Apply")
         self.apply_button.setObjectName("weightApply")
+        self.apply_button.setToolTip("Write the new value into the model (only while training "
+                                     "is paused); the next step trains from it")
         self.apply_button.clicked.connect(self.apply)
         form = QFormLayout()
         form.addRow("Parameter", self.param_box)
@@ -70,6 +79,7 @@ class WeightEditor(QDialog):
         form.addRow("Current value", self.current_label)
         form.addRow("New value", self.value_box)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.button(QDialogButtonBox.Close).setToolTip("Close the editor (applied edits stay)")
         buttons.addButton(self.apply_button, QDialogButtonBox.ApplyRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
