@@ -1,14 +1,16 @@
 """The first-run start page: the presets as a gallery of cards, plus new, open and the tour."""
 from __future__ import annotations
 
+import html
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFont, QImage, QPixmap
+from PySide6.QtGui import QFont, QFontMetrics, QImage, QPixmap
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QSizePolicy, QVBoxLayout, QWidget)
 
@@ -19,6 +21,9 @@ log = logging.getLogger(__name__)
 
 THUMB_SIZE = QSize(168, 112)
 CARD_WIDTH = 196
+CARD_MARGIN = 10
+TITLE_LINES = 2
+CAPTION_LINES = 4
 # TensorFlow Playground's class colours: orange for the first class, blue for the second.
 CLASS_COLOURS = np.array([[245, 147, 34], [8, 119, 189], [77, 175, 74], [152, 78, 163],
                           [228, 26, 28], [166, 86, 40], [247, 129, 191], [102, 102, 102],
@@ -203,8 +208,40 @@ def render_thumbnail(info: PresetInfo, size: QSize = THUMB_SIZE) -> QPixmap:
     return app_icon().pixmap(size.height())
 
 
+def keep_together(text: str) -> str:
+    """Non-breaking spaces inside "dense 8" and after "→", so lines break before an arrow."""
+    text = re.sub(r"\b(dense|conv) (?=[\d?])", "\\1\u00a0", text)
+    return text.replace(" → ", " →\u00a0")
+
+
+def fit_lines(text: str, metrics: QFontMetrics, width: int, max_lines: int) -> list[str]:
+    """``text`` word-wrapped to ``width`` pixels in at most ``max_lines`` lines.
+
+    Newlines in ``text`` start a new line; a word wider than a line, or text beyond the last
+    line, is elided with "…" (the card's tooltip keeps the full text).
+    """
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if line and metrics.horizontalAdvance(candidate) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines - 1] + [" ".join(lines[max_lines - 1:])]
+        lines[-1] = lines[-1] + " …" if metrics.horizontalAdvance(lines[-1]) <= width \
+            else lines[-1]
+    # elidedText measures a little differently, so only lines that overflow are elided.
+    return [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width)
+            if metrics.horizontalAdvance(line) > width else line for line in lines]
+
+
 class PresetCard(QPushButton):
-    """A clickable card: thumbnail, bold name and one line of description."""
+    """A clickable card: thumbnail, bold name and a few wrapped lines of description."""
 
     def __init__(self, info: PresetInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -213,31 +250,44 @@ class PresetCard(QPushButton):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFixedWidth(CARD_WIDTH)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.setToolTip(f"<b>{info.name}</b><br>{info.description}<br>"
-                        f"Opens a copy of {info.path.name}; your changes never alter the preset.")
+        self.setToolTip(f"<b>{html.escape(info.name)}</b><br>{html.escape(info.description)}"
+                        f"<br>Opens a copy of {html.escape(info.path.name)}; your changes never "
+                        f"alter the preset.")
         self.setAccessibleName(f"Preset {info.name}")
         self.setAccessibleDescription(info.description)
         self.thumbnail = QLabel(self)
         self.thumbnail.setFixedSize(THUMB_SIZE)
         self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.title = QLabel(info.name, self)
+        self.title = QLabel(self)
         bold = QFont(self.title.font())
         bold.setBold(True)
         self.title.setFont(bold)
+        text_width = CARD_WIDTH - 2 * CARD_MARGIN
+        self.title.setText("\n".join(fit_lines(info.name, self.title.fontMetrics(), text_width,
+                                               TITLE_LINES)))
         self.caption = QLabel(self)
-        self.caption.setText(self.caption.fontMetrics().elidedText(
-            info.description, Qt.TextElideMode.ElideRight, CARD_WIDTH - 20))
+        # The data on the first line, the network below it: both read whole, not "dense 256 → dr…".
+        caption = keep_together(info.description.replace(" · ", "\n", 1))
+        self.caption.setText("\n".join(fit_lines(caption, self.caption.fontMetrics(),
+                                                 text_width, CAPTION_LINES)))
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 10, 10, 10)
+        layout.setContentsMargins(CARD_MARGIN, CARD_MARGIN, CARD_MARGIN, CARD_MARGIN)
         layout.setSpacing(4)
         layout.addWidget(self.thumbnail, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.title)
-        layout.addWidget(self.caption)
+        layout.addWidget(self.caption, 1)
         # Labels inside a button would swallow clicks meant for the button.
         for label in (self.thumbnail, self.title, self.caption):
             label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setFixedHeight(THUMB_SIZE.height() + 20 + 2 * self.title.sizeHint().height() + 12)
+        self.setFixedHeight(self.content_height())
         self.has_thumbnail = False
+
+    def content_height(self) -> int:
+        """The height that shows the thumbnail, the title and the caption without clipping."""
+        spacing = self.layout().spacing()
+        return (2 * CARD_MARGIN + THUMB_SIZE.height() + self.title.sizeHint().height()
+                + self.caption.sizeHint().height() + 2 * spacing + 2)
 
     def set_thumbnail(self, pixmap: QPixmap) -> None:
         """Show ``pixmap`` as the card's picture."""
@@ -323,6 +373,10 @@ class StartPage(QWidget):
             card = PresetCard(info, self.gallery)
             card.clicked.connect(self._on_card_clicked)
             self.cards.append(card)
+        # One height for every card (the tallest text), so the gallery rows line up.
+        height = max((card.content_height() for card in self.cards), default=0)
+        for card in self.cards:
+            card.setFixedHeight(height)
         self._pending = list(self.cards)
         self._relayout(force=True)
         self.scroll.viewport().installEventFilter(self)

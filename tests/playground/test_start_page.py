@@ -136,3 +136,37 @@ def test_idx_preset_thumbnail_shows_its_images(tmp_path: Path) -> None:
              for y in range(0, image.height(), 2)}
     # Black bars on white: a mosaic of the images, not the app icon's blues and oranges.
     assert "#000000" in greys and "#ffffff" in greys and "#f59322" not in greys
+
+
+def test_card_text_wraps_instead_of_being_cut(qtbot) -> None:
+    page = StartPage()
+    qtbot.addWidget(page)
+    for card in page.cards:
+        shown = (card.title.text() + " " + card.caption.text()).replace("\n", " ")
+        assert "…" not in shown, shown
+        # Every word of the name and the description is on the card (lines, not elisions).
+        assert shown.replace("\u00a0", " ").split() == \
+            (card.info.name + " " + card.info.description.replace(" · ", " ")).split()
+        assert card.info.description in card.toolTip() and card.info.name in card.toolTip()
+        metrics = card.caption.fontMetrics()
+        width = card.width() - 2 * card.layout().contentsMargins().left()
+        assert all(metrics.horizontalAdvance(line) <= width
+                   for line in card.caption.text().split("\n"))
+        assert card.height() >= card.content_height()
+    assert len({card.height() for card in page.cards}) == 1
+
+
+def test_fit_lines_wraps_at_spaces_and_elides_only_beyond_the_last_line(qtbot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from playground.start_page import fit_lines, keep_together
+    metrics = QLabel().fontMetrics()
+    width = metrics.horizontalAdvance("dense 256 → dropout")
+    text = keep_together("8x8 digits\ndense 256 → dropout → dense 10")
+    assert fit_lines(text, metrics, width, 4) == ["8x8 digits", "dense\u00a0256 →\u00a0dropout",
+                                                  "→\u00a0dense\u00a010"]
+    cut = fit_lines("one two three four five six seven eight", metrics,
+                    metrics.horizontalAdvance("one two"), 2)
+    assert len(cut) == 2 and cut[0] == "one two" and cut[1].endswith("…")
+    assert all(metrics.horizontalAdvance(line) <= metrics.horizontalAdvance("one two")
+               for line in cut)
