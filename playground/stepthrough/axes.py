@@ -19,9 +19,9 @@ MANTISSAS = ((1.0,), (1.0, 2.0, 5.0), tuple(float(m) for m in range(1, 10)))
 def log_ticks(low: float, high: float, size: float) -> tuple[list[float], list[float]]:
     """Labelled and minor tick positions (log10 units) for the range ``low..high``.
 
-    Labels go on the densest of whole decades, 1-2-5 multiples or every multiple that fits
-    ``size`` pixels (decades are thinned when even they do not fit; under one multiple apart,
-    plain linear steps); the other multiples become minor ticks.
+    Labels go on the densest of whole decades, 1-2-5 multiples or every multiple whose labels
+    stay apart on an axis ``size`` pixels long (decades are thinned when even they crowd; under
+    one multiple apart, plain linear steps); the other multiples become minor ticks.
     """
     low, high = sorted((float(low), float(high)))
     if not (math.isfinite(low) and math.isfinite(high)) or high - low <= 0:
@@ -30,23 +30,44 @@ def log_ticks(low: float, high: float, size: float) -> tuple[list[float], list[f
     decades = np.arange(math.floor(low), math.ceil(high) + 1, dtype=np.float64)
     every = (decades[:, None] + np.log10(MANTISSAS[-1])[None, :]).ravel()
     every = every[(every >= low - 1e-9) & (every <= high + 1e-9)]
-    # The densest of decades / 1-2-5 / every multiple that still fits (at most MAX_LABELS).
+    # The densest of decades / 1-2-5 / every multiple whose labels stay LABEL_SPACING_PX apart.
+    pixels_per_unit = size / (high - low)
     target = min(max_labels, MAX_LABELS)
     labelled = every[:0]
     for mantissas in MANTISSAS:
         candidates = (decades[:, None] + np.log10(mantissas)[None, :]).ravel()
         candidates = candidates[(candidates >= low - 1e-9) & (candidates <= high + 1e-9)]
-        if len(candidates) > target and len(labelled) >= 2:
+        spaced = len(candidates) < 2 or \
+            np.diff(candidates).min() * pixels_per_unit >= LABEL_SPACING_PX
+        if len(candidates) > target or not spaced:
             break
         labelled = candidates
-        if len(candidates) > target:
-            break
-    if len(labelled) < 2:  # less than one 1-9 multiple apart: plain linear steps
-        labelled = np.log10(_linear_ticks(10.0 ** low, 10.0 ** high, max_labels))
-    if len(labelled) > max_labels:
-        labelled = labelled[::math.ceil(len(labelled) / max_labels)]
+    if len(labelled) < 2:
+        whole = decades[(decades >= low - 1e-9) & (decades <= high + 1e-9)]
+        if len(whole) >= 2:  # many decades on a short axis: every k-th decade
+            every_k = max(math.ceil(LABEL_SPACING_PX / pixels_per_unit),
+                          math.ceil(len(whole) / max_labels))
+            labelled = whole[::every_k]
+        else:  # 1-2-5 values that keep their distance, else plain linear steps
+            one_two_five = (decades[:, None] + np.log10(MANTISSAS[1])[None, :]).ravel()
+            labelled = _spaced(one_two_five[(one_two_five >= low - 1e-9)
+                                            & (one_two_five <= high + 1e-9)],
+                               LABEL_SPACING_PX / pixels_per_unit)
+            if len(labelled) < 2:
+                labelled = _spaced(np.log10(_linear_ticks(10.0 ** low, 10.0 ** high,
+                                                          max_labels)),
+                                   LABEL_SPACING_PX / pixels_per_unit)
     minor = every[~np.isclose(every[:, None], labelled[None, :], atol=1e-6).any(axis=1)]
     return labelled.tolist(), minor.tolist()
+
+
+def _spaced(values: np.ndarray, gap: float) -> np.ndarray:
+    """``values`` (sorted) without those closer than ``gap`` to the previous one kept."""
+    kept: list[float] = []
+    for value in values:  # a handful of tick candidates, not data
+        if not kept or value - kept[-1] >= gap:
+            kept.append(float(value))
+    return np.asarray(kept, dtype=np.float64)
 
 
 def _linear_ticks(low: float, high: float, max_labels: int) -> np.ndarray:

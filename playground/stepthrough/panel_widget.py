@@ -118,6 +118,7 @@ class PanelWidget(QWidget):
         counts, edges = panel.histogram
         self.histogram_curve.setData(edges, counts)
         stats = panel.stats
-        self.stats.setText(f"mean {stats['mean']:.3g} · std {stats['std']:.3g} · "
-                           f"min {stats['min']:.3g} · max {stats['max']:.3g} · "
-                           f"‖·‖ {stats['norm']:.3g}")
+        # Non-breaking inside "name value": a narrow panel wraps only between the pairs.
+        pairs = (("mean", "mean"), ("std", "std"), ("min", "min"), ("max", "max"),
+                 ("‖·‖", "norm"))
+        self.stats.setText(" · ".join(f"{label}\u00a0{stats[key]:.3g}" for label, key in pairs))

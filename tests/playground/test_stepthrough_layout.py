@@ -13,7 +13,7 @@ from engine.neuron_math import explain_neuron
 from engine.snapshots import SnapshotStore
 from engine.stepthrough import capture_step
 from playground.stepthrough import StepThroughPanel, TimelineView, WeightEditor
-from playground.stepthrough.axes import integer_ticks, log_ticks
+from playground.stepthrough.axes import LABEL_SPACING_PX, integer_ticks, log_ticks
 from playground.stepthrough.math_html import gradient_table, number
 
 
@@ -33,6 +33,18 @@ def test_log_ticks_fit_the_axis_and_never_label_every_multiple():
     labelled, minor = log_ticks(-3, -1, 300)
     assert not set(labelled) & set(minor)
     assert log_ticks(1.0, 1.0, 100) == ([], [])
+
+
+def test_log_tick_labels_keep_their_distance_on_any_range():
+    rng = np.random.default_rng(0)
+    for low, span, size in zip(rng.uniform(-8, 2, 400), 10.0 ** rng.uniform(-2.5, 1, 400),
+                               rng.uniform(40, 600, 400)):
+        labelled = np.array(log_ticks(low, low + span, size)[0])
+        assert len(labelled) >= 1
+        if len(labelled) > 1:
+            assert np.diff(labelled).min() * size / span >= LABEL_SPACING_PX - 1e-6
+    # The review's case: 0.09 and 0.1 were drawn on top of each other.
+    assert _labels(np.log10(0.085), np.log10(0.21), 90) == pytest.approx([0.1, 0.2])
 
 
 def test_integer_ticks_drop_fractional_steps():
