@@ -246,3 +246,66 @@ class FileActions:
     def save_layout(self) -> None:
         """Remember window geometry and dock layout."""
         self.settings.save_window(self.window.saveGeometry(), self.window.saveState())
+
+
+class HelpActions:
+    """Help menu (shortcuts, guided tour, about) and the start page shown in the canvas' place."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.tour = None
+        menu = window.menuBar().addMenu("&Help")
+        menu.addAction("Keyboard Shortcuts", self.show_shortcuts)
+        menu.addAction("Guided Tour", self.show_tour)
+        menu.addAction("About LayerLab", self.show_about)
+
+    def show_shortcuts(self) -> None:
+        """The keyboard shortcuts table."""
+        from playground.help_dialogs import ShortcutsDialog
+        ShortcutsDialog(self.window).exec()
+
+    def show_tour(self) -> None:
+        """The non-modal guided tour over the panels."""
+        from playground.help_dialogs import GuidedTour
+        self.tour = GuidedTour(self.window)
+        self.tour.show()
+
+    def show_about(self) -> None:
+        """Version and licences."""
+        from playground.help_dialogs import AboutDialog
+        AboutDialog(self.window).exec()
+
+    def show_start_page(self) -> None:
+        """The preset gallery replaces the canvas until a preset, new or open is chosen."""
+        from playground.start_page import StartPage
+        page = StartPage()
+        page.presetChosen.connect(self._start_with_file)
+        page.newEmptyRequested.connect(self._start_new)
+        page.openRequested.connect(self._start_open)
+        page.tourRequested.connect(self.show_tour)
+        self.window.central_stack.addWidget(page)
+        self.window.central_stack.setCurrentWidget(page)
+
+    def hide_start_page(self) -> None:
+        """Back to the network canvas."""
+        self.window.central_stack.setCurrentWidget(self.window.editor)
+
+    def _start_with_file(self, path: str) -> None:
+        from engine.errors import ProjectError
+        from engine.project import load_project
+        if not self.window.files.confirm_discard():
+            return
+        try:
+            self.window.session.replace(load_project(path).to_json(), None)
+        except (ProjectError, OSError) as error:
+            self.window.statusBar().showMessage(str(error), 10000)
+            return
+        self.hide_start_page()
+
+    def _start_new(self) -> None:
+        self.window.files.new()
+        self.hide_start_page()
+
+    def _start_open(self) -> None:
+        if self.window.files.open():
+            self.hide_start_page()

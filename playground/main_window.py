@@ -4,12 +4,12 @@ It holds no training or plotting logic: the worker trains, the views draw, the s
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Slot
 from PySide6.QtWidgets import (QDockWidget, QLabel, QMainWindow, QStackedWidget, QVBoxLayout,
                                QWidget)
 
 from engine.errors import ProjectError
-from playground.actions import FileActions, make_actions
+from playground.actions import FileActions, HelpActions, make_actions
 from playground.editor.analysis import Analyzer
 from playground.editor.network_editor import NetworkEditor
 from playground.panels.data_panel import DataPanel
@@ -150,10 +150,7 @@ class MainWindow(QMainWindow):
         train = self.menuBar().addMenu("&Train")
         for key in ("Train", "Step", "Reset"):
             train.addAction(a[key])
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("Keyboard Shortcuts", self.show_shortcuts)
-        help_menu.addAction("Guided Tour", self.show_tour)
-        help_menu.addAction("About LayerLab", self.show_about)
+        self.help = HelpActions(self)
 
     def _connect(self) -> None:
         a, s = self.actions, self.session
@@ -286,17 +283,24 @@ class MainWindow(QMainWindow):
     def on_frame(self) -> None:
         """Drain the worker's buffer and update counters and views.
 
-        The worker waits while this runs, and the views are painted right here
-        (sendPostedEvents), so painting never competes with training for the GIL.
+        The worker waits from here until the event loop has handled the paints and layouts
+        this frame caused (a zero timer runs after posted events), so painting does not
+        compete with training for the GIL. The worker never waits longer than its limit.
         """
         self.worker.hold_for_gui()
         try:
             self._frame()
-            # Twice: pyqtgraph adjusts ranges while painting and asks for one more paint.
-            QCoreApplication.sendPostedEvents()
-            QCoreApplication.sendPostedEvents()
+            # Paint now, inside the hold: scene updates arrive as queued calls, then the
+            # window's UpdateRequest repaints. Layout events are left to the loop, where a
+            # layout that keeps re-posting itself cannot trap this call.
+            QCoreApplication.sendPostedEvents(None, QEvent.MetaCall)
+            QCoreApplication.sendPostedEvents(None, QEvent.UpdateRequest)
         finally:
-            self.worker.release_gui()
+            QTimer.singleShot(0, self._release_worker)
+
+    @Slot()
+    def _release_worker(self) -> None:
+        self.worker.release_gui()
 
     def _frame(self) -> None:
         drained = self.worker.drain()
@@ -362,62 +366,9 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.docks["Layers"]], [int(self.height() * 0.22)], Qt.Vertical)
         self._sized = True
 
-    # ------------------------------------------------------------------ start page
     def show_start_page(self) -> None:
         """Show the preset gallery in place of the canvas until something is chosen."""
-        from playground.start_page import StartPage
-        page = StartPage()
-        page.presetChosen.connect(self._start_with_file)
-        page.newEmptyRequested.connect(self._start_new)
-        page.openRequested.connect(self._start_open)
-        page.tourRequested.connect(self.show_tour)
-        self.central_stack.addWidget(page)
-        self.central_stack.setCurrentWidget(page)
-
-    def hide_start_page(self) -> None:
-        """Back to the network canvas."""
-        self.central_stack.setCurrentWidget(self.editor)
-
-    @Slot(str)
-    def _start_with_file(self, path: str) -> None:
-        if self.files.confirm_discard():
-            from engine.project import load_project
-            try:
-                self.session.replace(load_project(path).to_json(), None)
-            except (ProjectError, OSError) as error:
-                self.statusBar().showMessage(str(error), 10000)
-                return
-            self.hide_start_page()
-
-    @Slot()
-    def _start_new(self) -> None:
-        self.files.new()
-        self.hide_start_page()
-
-    @Slot()
-    def _start_open(self) -> None:
-        if self.files.open():
-            self.hide_start_page()
-
-    # ------------------------------------------------------------------ help
-    @Slot()
-    def show_shortcuts(self) -> None:
-        """The keyboard shortcuts table."""
-        from playground.help_dialogs import ShortcutsDialog
-        ShortcutsDialog(self).exec()
-
-    @Slot()
-    def show_tour(self) -> None:
-        """The non-modal guided tour over the panels."""
-        from playground.help_dialogs import GuidedTour
-        self._tour = GuidedTour(self)
-        self._tour.show()
-
-    @Slot()
-    def show_about(self) -> None:
-        """Version and licences."""
-        from playground.help_dialogs import AboutDialog
-        AboutDialog(self).exec()
+        self.help.show_start_page()
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name

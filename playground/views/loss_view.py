@@ -85,7 +85,11 @@ class LossView(QWidget):
         self.metric_plot.setLabel("bottom", "step")
         self.metric_plot.enableAutoRange(False)
         self.metric_plot.addLegend(offset=(-10, -10))
-        self.metric_plot.setXLink(self.loss_plot)
+        # No setXLink: with axis labels changing width it can ping-pong resizes forever;
+        # _fit_ranges gives both plots the same x range instead.
+        for plot in (self.loss_plot, self.metric_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)
+            plot.getAxis("left").setWidth(48)
         self.train_metric = self.metric_plot.plot([], [], pen=pg.mkPen(theme.LOSS_TRAIN, width=2),
                                                   name="train")
         self.test_metric = self.metric_plot.plot([], [], pen=pg.mkPen(theme.LOSS_TEST, width=2),
