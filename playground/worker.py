@@ -206,6 +206,7 @@ class TrainingWorker(QObject):
         pending = 0
         last_snapshot = last_eval = 0.0
         snapshot_gap, evaluate_gap = self.snapshot_interval, self.evaluate_interval
+        record_count = 0
         want_snapshot = False
         target_steps = 0
         while True:
@@ -263,6 +264,11 @@ class TrainingWorker(QObject):
             if running or pending:
                 if not self._gui_idle.is_set():
                     self._yield_to_gui()
+                elif record_count % 32 == 0:
+                    # Release the GIL outright now and then: a GUI thread waiting for it must
+                    # never depend on the interpreter's switch request alone.
+                    time.sleep(0)
+                record_count += 1
                 if pending and not running:
                     record = self._captured_step(trainer)
                 else:
