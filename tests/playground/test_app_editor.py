@@ -151,3 +151,21 @@ def test_presets_menu_opens_every_preset(make_window, qtbot):
         preset.trigger()
         window.run_analysis()
         assert window.analysis.error is None, (preset.objectName(), window.analysis.error)
+
+
+def test_dropping_a_palette_layer_on_a_node_inserts_after_it(make_window, qtbot):
+    from PySide6.QtCore import QMimeData, QPointF
+    from PySide6.QtGui import QDropEvent
+    from playground.editor.network_editor import MIME_LAYER
+    window = make_window(CIRCLE)
+    window.show()
+    editor = window.editor
+    target = next(node for node in nodes(window) if node.index == 0)
+    point = editor.mapFromScene(target.sceneBoundingRect().center())
+    mime = QMimeData()
+    mime.setData(MIME_LAYER, b"dropout")
+    event = QDropEvent(QPointF(point), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    editor.dropEvent(event)
+    assert [layer["type"] for layer in window.session.layers] == ["dense", "dropout", "dense",
+                                                                   "dense"]
+    assert window.session.selected == 1
