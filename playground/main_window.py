@@ -131,9 +131,11 @@ class MainWindow(QMainWindow):
         self.epoch_counter.setObjectName("epochCounter")
         self.rate_label = QLabel("")
         self.rate_label.setObjectName("stepsPerSecond")
-        for label in (self.epoch_counter, self.step_counter, self.rate_label):
+        for label, width in ((self.epoch_counter, 110), (self.step_counter, 130),
+                             (self.rate_label, 130)):
             label.setContentsMargins(10, 0, 10, 0)
-            label.setMinimumWidth(90)
+            # Fixed widths: counters change every frame and must not re-layout the window.
+            label.setFixedWidth(width)
             bar.addWidget(label)
         edit = self.menuBar().addMenu("&Edit")
         edit.addAction(a["Undo"])

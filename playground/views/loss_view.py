@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from playground import theme
 
 
-MAX_POINTS = 20_000   # recorded steps kept per curve; beyond it every other one is dropped
+MAX_POINTS = 5_000    # recorded steps kept per curve; beyond it every other one is dropped
 
 
 class GrowingSeries:
