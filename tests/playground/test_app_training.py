@@ -5,6 +5,7 @@ import time
 
 from PySide6.QtGui import QAction
 
+from playground.views.loss_view import MAX_POINTS
 from app_fixtures import CIRCLE, DIVERGING, loss_points, make_window, step_count  # noqa: F401
 
 
@@ -40,7 +41,12 @@ def test_train_then_pause_stops_counting(make_window, qtbot):
     paused_at = step_count(window)
     qtbot.wait(300)
     assert step_count(window) == paused_at
-    assert loss_points(window) == paused_at
+    # Every step is recorded; long runs keep every stride-th (bounded by MAX_POINTS).
+    series = window.views.loss.train
+    assert loss_points(window) == series.size <= MAX_POINTS
+    assert paused_at - series.stride < series.view()[0][-1] <= paused_at
+    if paused_at <= MAX_POINTS:
+        assert loss_points(window) == paused_at
 
 
 def test_reset_clears_curves_and_counter(make_window, qtbot):
