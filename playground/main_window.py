@@ -382,4 +382,5 @@ class MainWindow(QMainWindow):
         self.worker.release_gui()
         self.worker.stop()
         self.files.save_layout()
+        self.views.weights.shutdown()
         super().closeEvent(event)

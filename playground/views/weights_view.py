@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.probes import tile_images
@@ -31,7 +32,14 @@ class WeightsView(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
+        # The empty state is a plain QLabel: pyqtgraph labels removed by clear() and kept
+        # referenced from Python crashed the interpreter at exit.
+        self.empty = QLabel("Weights appear here after the first step.")
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setStyleSheet(f"color: {theme.TEXT_DIM}; background: white;")
+        layout.addWidget(self.empty, 3)
         layout.addWidget(self.graphics, 3)
+        self.graphics.hide()
         row = QHBoxLayout()
         row.addWidget(QLabel("histograms of"))
         self.layer_choice = QComboBox()
@@ -54,13 +62,12 @@ class WeightsView(QWidget):
         self.grad_curve = self.grad_hist.plot([0, 1], [0], stepMode="center", fillLevel=0,
                                               brush=(240, 120, 30, 120),
                                               pen=pg.mkPen(theme.LOSS_TEST))
+        self._closed = False
         self.images: dict[str, pg.ImageItem] = {}
         self.levels: dict[str, float] = {}
         self._names: tuple[str, ...] = ()
         self._snapshot = None
         self._pending = None
-        self.empty = self.graphics.addLabel("Weights appear here after the first step.",
-                                            color=theme.TEXT_DIM)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Draw the snapshot that arrived while hidden."""
@@ -68,19 +75,35 @@ class WeightsView(QWidget):
         if self._pending is not None:
             self.update_snapshot(self._pending)
 
+    def shutdown(self) -> None:
+        """Destroy the plot canvas now, while Qt is intact (the window is closing).
+
+        Left to interpreter exit, this GraphicsLayoutWidget crashed the process (SIGSEGV)
+        after its plots had been rebuilt; deleting it explicitly avoids that.
+        """
+        import shiboken6
+        self._closed = True
+        self._pending = None
+        if shiboken6.isValid(self.graphics):
+            shiboken6.delete(self.graphics)
+
     def clear(self) -> None:
         """Forget the current network's plots."""
+        if self._closed:
+            return
         self._pending = None
         self.graphics.clear()
         self.images = {}
         self.levels = {}
         self._names = ()
-        self.empty = self.graphics.addLabel("Weights appear here after the first step.",
-                                            color=theme.TEXT_DIM)
+        self.graphics.hide()
+        self.empty.show()
         self.weight_curve.setData([0, 1], [0])
         self.grad_curve.setData([0, 1], [0])
 
     def _build(self, names: tuple[str, ...]) -> None:
+        self.empty.hide()
+        self.graphics.show()
         self.graphics.clear()
         self.images = {}
         self.levels = {}
@@ -113,6 +136,8 @@ class WeightsView(QWidget):
         While hidden (e.g. a background tab) only the newest snapshot is kept, and drawn on
         showing: drawing what nobody sees would slow training down.
         """
+        if self._closed:
+            return
         if not self.isVisible():
             self._pending = snapshot
             return
