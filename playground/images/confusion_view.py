@@ -68,14 +68,16 @@ class ConfusionView(QWidget):
         self.accuracy_plot.setLabel("left", "accuracy")
         self.accuracy_plot.setTitle("per-class accuracy")
         self.accuracy_plot.setYRange(0.0, 1.0, padding=0.02)
-        self.accuracy_plot.setMaximumHeight(150)
+        self.accuracy_plot.setMaximumHeight(120)
         self.accuracy_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush=(31, 86, 160))
         self.accuracy_plot.addItem(self.accuracy_bars)
 
         self.cell_caption = QLabel("Click a cell to see its samples.", objectName="cellCaption",
                                    wordWrap=True)
         self.cell_list = sample_list("cellSamples")
-        self.wrong_caption = QLabel("Most confidently wrong", objectName="wrongCaption")
+        # Wrapped: an unwrapped caption's width would squeeze the matrix in narrow docks.
+        self.wrong_caption = QLabel("Most confidently wrong", objectName="wrongCaption",
+                                    wordWrap=True)
         self.wrong_list = sample_list("confidentlyWrong")
         side = QWidget()
         side_layout = QVBoxLayout(side)

@@ -15,8 +15,10 @@ ALL_CLASSES = -1
 class SampleGrid(QWidget):
     """Thumbnails of samples with their class names; a class filter and per-class counts.
 
-    Feed it with ``set_data(images, labels, classes)`` (raw ``(N, C, H, W)`` images in
-    [0, 1]). ``sampleActivated(index)`` gives the index into those arrays of a clicked sample
+    Feed it with ``set_data(images, labels, classes, seed=None)`` (raw ``(N, C, H, W)`` images
+    in [0, 1]; with a ``seed`` the shown samples are a seeded random choice rather than the
+    first ones). Only shown thumbnails are converted, so a 60,000-image set costs nothing
+    extra. ``sampleActivated(index)`` gives the index into those arrays of a clicked sample
     (e.g. to pick the sample whose feature maps are shown).
     """
 
@@ -29,6 +31,7 @@ class SampleGrid(QWidget):
         self.max_shown = int(max_shown)
         self.thumbnail = int(thumbnail)
         self.images = np.zeros((0, 1, 1, 1), dtype=np.float32)
+        self.order = np.zeros(0, dtype=np.int64)   # the order samples are shown in
         self.labels = np.zeros(0, dtype=np.int64)
         self.classes: list[str] = []
         self.shown_indices = np.zeros(0, dtype=np.int64)
@@ -59,12 +62,21 @@ class SampleGrid(QWidget):
         self.grid.itemClicked.connect(self._item_clicked)
 
     def set_data(self, images: np.ndarray, labels: np.ndarray,
-                 classes: list[str] | None = None) -> None:
-        """Show a new set: raw images ``(N, C, H, W)``, integer labels ``(N,)``, class names."""
-        self.images = display_images(images)
-        self.labels = np.asarray(labels, dtype=np.int64).reshape(-1)
-        if len(self.images) != len(self.labels):
-            raise ValueError(f"{len(self.images)} images but {len(self.labels)} labels")
+                 classes: list[str] | None = None, seed: int | None = None) -> None:
+        """Show a new set: raw images ``(N, C, H, W)``, integer labels ``(N,)``, class names.
+
+        ``seed`` shows a reproducible random selection (per class when filtered) instead of
+        the first samples, which in a sorted data set would all be one class.
+        """
+        images = np.asarray(images)
+        if images.ndim not in (3, 4):
+            raise ValueError(f"expected images (N, C, H, W) or (N, H, W), got {images.shape}")
+        labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        self.images, self.labels = images, labels
+        self.order = (np.arange(len(labels)) if seed is None
+                      else np.random.default_rng(seed).permutation(len(labels)))
         n_classes = int(self.labels.max()) + 1 if len(self.labels) else 0
         self.classes = list(classes) if classes else [str(k) for k in range(n_classes)]
         counts = self.class_counts()
@@ -96,18 +108,19 @@ class SampleGrid(QWidget):
     def _fill(self) -> None:
         chosen = self.class_filter.currentData()
         if chosen is None or chosen == ALL_CLASSES:
-            matching = np.arange(len(self.labels))
+            matching = self.order
         else:
-            matching = np.flatnonzero(self.labels == chosen)
+            matching = self.order[self.labels[self.order] == chosen]
         self.shown_indices = matching[:self.max_shown]
         self.status_label.setText(f"{len(self.shown_indices)} of {len(matching)} shown"
                                   if len(matching) > len(self.shown_indices)
                                   else f"{len(matching)} samples")
         self.grid.setUpdatesEnabled(False)
         self.grid.clear()
-        for index in self.shown_indices:
+        pictures = display_images(self.images[self.shown_indices])
+        for index, picture in zip(self.shown_indices, pictures):
             label = self.classes[self.labels[index]]
-            item = QListWidgetItem(QIcon(gray_pixmap(self.images[index], self.thumbnail)), label)
+            item = QListWidgetItem(QIcon(gray_pixmap(picture, self.thumbnail)), label)
             item.setData(Qt.ItemDataRole.UserRole, int(index))
             item.setToolTip(f"sample {index}: {label}")
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
