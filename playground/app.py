@@ -16,6 +16,8 @@ def ensure_application() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setStyle("Fusion")
         apply_app_identity(app)
+        from playground import theme
+        theme.install_theme(app)
     return app
 
 
@@ -47,6 +49,11 @@ def create_main_window(project=None):
         session.replace(project.to_json(), project.path)
     window = MainWindow(session)
     session.setParent(window)
+    from playground import theme
+    # The scheme follows the palette actually in use (also one set by an embedding app).
+    theme.use_scheme(theme.palette_scheme(QApplication.instance()))
+    theme.add_theme_menu(window)
+    theme.restyle(window)
     if isinstance(project, (str, Path)) and Path(project).suffix == ".safetensors":
         window.files.open_model(Path(project))
     return window

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFileDialog, 
 
 from engine.data import FEATURE_NAMES
 from engine.registry import SOURCES
+from playground import theme
 from playground.panels.param_form import ParamForm
 from playground.panels.points_plot import PointsPlot
 
@@ -41,7 +42,7 @@ class DataPanel(QWidget):
         layout.addLayout(top)
         self.help = QLabel()
         self.help.setWordWrap(True)
-        self.help.setStyleSheet("color: #5b6470;")
+        theme.mark_dim(self.help)
         layout.addWidget(self.help)
 
         # TF Playground's controls (2-D sources).

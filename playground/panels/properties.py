@@ -6,6 +6,7 @@ import copy
 from PySide6.QtWidgets import QLabel, QLineEdit, QFormLayout, QVBoxLayout, QWidget
 
 from engine.registry import LAYERS
+from playground import theme
 from playground.panels.param_form import ParamForm
 
 
@@ -54,7 +55,7 @@ class PropertyPanel(QWidget):
         cls = LAYERS.entries.get(layer.get("type"))
         doc = (cls.__doc__ or "").strip().splitlines()[0] if cls is not None and cls.__doc__ else ""
         self.title.setText(f"<b>{layer.get('type')}</b> (layer {index + 1})<br>"
-                           f"<span style='color:#5b6470'>{doc}</span>")
+                           f"<span style='color:{theme.TEXT_DIM}'>{doc}</span>")
         self.id_edit.setEnabled(True)
         self.id_edit.setText(layer.get("id", ""))
         if cls is not None and cls.params:

@@ -10,7 +10,32 @@ from playground import theme
 from playground.snapshots import FRAME
 
 
-PLANE = QRectF(-FRAME, -FRAME, 2 * FRAME, 2 * FRAME)
+MARGIN = 1.05   # the frame reaches 5 % past the farthest point
+
+
+def data_frame(dataset) -> float:
+    """Half-width of the square that holds every point: at least FRAME, rounded up to 0.5."""
+    arrays = [a for a in (dataset.x_train, dataset.x_test) if a is not None and len(a)]
+    if not arrays:
+        return FRAME
+    reach = max(float(np.abs(a[:, :2]).max()) for a in arrays) * MARGIN
+    return max(FRAME, float(np.ceil(reach * 2) / 2))
+
+
+class SquareHost(QWidget):
+    """Keeps its one child square and centred, so the plane fills the plot with no margin."""
+
+    def __init__(self, child: QWidget, parent=None) -> None:
+        super().__init__(parent)
+        self.child = child
+        child.setParent(self)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Centre the largest square that fits."""
+        super().resizeEvent(event)
+        side = min(self.width(), self.height())
+        self.child.setGeometry((self.width() - side) // 2, (self.height() - side) // 2,
+                               side, side)
 
 
 def lightened_lut() -> np.ndarray:
@@ -34,24 +59,27 @@ class BoundaryView(QWidget):
         self.show_test.setObjectName("showTestData")
         self.discretize = QCheckBox("Discretize output")
         self.discretize.setObjectName("discretizeOutput")
+        self.show_test.setToolTip("Also draw the test points (black outline); training points "
+                                  "always show (white outline)")
+        self.discretize.setToolTip("Colour each region by the predicted class (or the sign of "
+                                   "the output) instead of by confidence")
         toggles.addWidget(self.show_test)
         toggles.addWidget(self.discretize)
         toggles.addStretch(1)
         layout.addLayout(toggles)
-        self.plot = pg.PlotWidget(background="w")
+        self.plot = pg.PlotWidget(background=theme.PLOT_BACKGROUND)
         self.plot.setObjectName("boundaryPlot")
-        self.plot.setAspectLocked(True)
-        self.plot.setXRange(-FRAME, FRAME, padding=0.02)
-        self.plot.setYRange(-FRAME, FRAME, padding=0.02)
         self.plot.setLabel("bottom", "x1")
         self.plot.setLabel("left", "x2")
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        layout.addWidget(self.plot, 1)
+        # The square host keeps x and y at one scale; the view range is exactly the plane.
+        self.host = SquareHost(self.plot)
+        layout.addWidget(self.host, 1)
         self.empty = QLabel("The decision boundary appears here for 2-D data sets "
                             "(circle, xor, gaussian, spiral, moons, blobs, plane, …).")
         self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: #5b6470; padding: 12px;")
+        theme.mark_dim(self.empty)
         layout.addWidget(self.empty)
         self.image = pg.ImageItem()
         self.plot.addItem(self.image)
@@ -66,11 +94,20 @@ class BoundaryView(QWidget):
         self.n_classes = 2
         self.value_range = 1.0
         self._grid: np.ndarray | None = None
+        self.frame = FRAME          # half-width of the plane drawn (data extent)
+        self.grid_frame = FRAME     # half-width the current grid covers
+        self.set_frame(FRAME)
         self.set_planar(False)
+
+    def set_frame(self, frame: float) -> None:
+        """Show exactly [-frame, frame]² (no padding, so no empty band around the grid)."""
+        self.frame = frame
+        self.plot.setXRange(-frame, frame, padding=0)
+        self.plot.setYRange(-frame, frame, padding=0)
 
     def set_planar(self, planar: bool) -> None:
         """Show the plot for 2-D data, an explanation otherwise."""
-        self.plot.setVisible(planar)
+        self.host.setVisible(planar)
         self.show_test.setVisible(planar)
         self.discretize.setVisible(planar)
         self.empty.setVisible(not planar)
@@ -84,6 +121,7 @@ class BoundaryView(QWidget):
         if not planar:
             return
         self.task = dataset.task
+        self.set_frame(data_frame(dataset))
         if dataset.task == "classification":
             self.n_classes = max(2, dataset.n_classes or 2)
             colours = theme.class_rgb(self.n_classes)
@@ -104,12 +142,23 @@ class BoundaryView(QWidget):
         else:
             self.test_points.setData([], [])
 
-    def update_grid(self, grid: np.ndarray | None) -> None:
-        """A new decision grid from a snapshot (G × G × classes, or G × G values)."""
+    def update_grid(self, grid: np.ndarray | None, frame: float | None = None) -> None:
+        """A new decision grid from a snapshot (G × G × classes, or G × G values).
+
+        ``frame`` is the half-width the grid covers (snapshots' FRAME when not given); the view
+        keeps showing the whole data set, so it grows to the grid when the grid is larger.
+        """
         if grid is None:
             return
         self._grid = grid
+        self.grid_frame = float(frame) if frame else FRAME
+        if self.grid_frame > self.frame:
+            self.set_frame(self.grid_frame)
         self._draw()
+
+    def _rect(self) -> QRectF:
+        f = self.grid_frame
+        return QRectF(-f, -f, 2 * f, 2 * f)
 
     def _draw(self) -> None:
         grid = self._grid
@@ -121,14 +170,14 @@ class BoundaryView(QWidget):
             if discrete:
                 values = np.sign(values)
             self.image.setLookupTable(LIGHT_LUT)
-            self.image.setImage(values.T, autoLevels=False, levels=(-1, 1), rect=PLANE)
+            self.image.setImage(values.T, autoLevels=False, levels=(-1, 1), rect=self._rect())
             return
         if grid.shape[-1] == 2:
             p = grid[..., 1]
             if discrete:
                 p = (p > 0.5).astype(np.float32)
             self.image.setLookupTable(LIGHT_LUT)
-            self.image.setImage(p.T, autoLevels=False, levels=(0, 1), rect=PLANE)
+            self.image.setImage(p.T, autoLevels=False, levels=(0, 1), rect=self._rect())
             return
         probabilities = grid
         if discrete:
@@ -140,4 +189,4 @@ class BoundaryView(QWidget):
         rgb = 255 - (255 - rgb) * (0.25 + 0.5 * confidence)
         self.image.setLookupTable(None)
         self.image.setImage(np.transpose(rgb, (1, 0, 2)).astype(np.uint8), autoLevels=False,
-                            levels=(0, 255), rect=PLANE)
+                            levels=(0, 255), rect=self._rect())

@@ -4,13 +4,33 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QToolTip, QWidget
+from PySide6.QtWidgets import QLabel, QToolTip, QWidget
 
 from engine.data import apply_features
 from playground import theme
-from playground.snapshots import NEURON_GRID, plane_points
+from playground.snapshots import FRAME, NEURON_GRID, plane_points
 
 MAX_NEURONS = 16   # per column; larger layers show their first 16
+TITLE_HEIGHT = 20.0  # column titles sit above this line; tiles never cross it
+BLOCKED = "Training is disabled, so there are no neurons to show yet."
+
+
+def class_lut(colour: tuple[int, int, int], size: int = 256) -> np.ndarray:
+    """White → class colour lookup table (uint8, size × 3) for a probability in [0, 1]."""
+    t = np.linspace(0.0, 1.0, size)[:, None]
+    white = np.full(3, 255.0)
+    return (white + (np.array(colour, dtype=float) - white) * t).astype(np.uint8)
+
+
+def tile_layout(count: int, tallest: int, width: float, height: float,
+                margin: float = 36.0) -> tuple[float, float, float]:
+    """(tile size, vertical pitch, horizontal gap) so every column fits under the titles."""
+    available = max(height - TITLE_HEIGHT - 4, 8.0)
+    pitch = available / max(tallest, 1)
+    size = max(2.0, min(64.0, pitch * 0.88, (width - 2 * margin) / (count * 2.2)))
+    pitch = min(pitch, size + 6)
+    gap_x = (width - 2 * margin - size) / max(count - 1, 1)
+    return size, pitch, gap_x
 
 
 def to_qimage(values: np.ndarray, lut: np.ndarray) -> QImage:
@@ -41,7 +61,7 @@ class NeuronView(QWidget):
         self._pending = None
         self._arrays: list[list[np.ndarray]] = []   # raw maps per column, for hover values
         self._lines: list[tuple[QPointF, QPointF, str]] = []
-        self.message = ("The neuron view shows dense networks on 2-D data. Press Step or Train "
+        self.message: str | None = ("The neuron view shows dense networks on 2-D data. Press Step or Train "
                         "to see every neuron's output over the plane.")
 
     def set_features(self, features: list[str] | None) -> None:
@@ -61,10 +81,9 @@ class NeuronView(QWidget):
         self.update()
 
     def clear(self, message: str | None = None) -> None:
-        """Show the empty state."""
+        """Show the empty state: ``message``, or (None) why there is no trainer."""
         self._pending = None
-        if message:
-            self.message = message
+        self.message = message
         self.columns = []
         self.update()
 
@@ -100,38 +119,63 @@ class NeuronView(QWidget):
             columns.append((layer_id, [to_qimage(m, self.lut) for m in maps / scale]))
             arrays.append(list(maps))
         if snapshot.grid is not None and output_id is not None:
-            grid = snapshot.grid
-            value = grid[..., -1] * 2 - 1 if grid.ndim == 3 else np.clip(grid, -1, 1)
-            columns.append((output_id, [to_qimage(value, self.lut)]))
-            arrays.append([grid[..., -1] if grid.ndim == 3 else grid])
+            images, values = self.output_tiles(snapshot.grid)
+            columns.append((output_id, images))
+            arrays.append(values)
         self._arrays = arrays
         self.layer_ids = ids + ([output_id] if output_id else [])
         self.weights = [snapshot.weights.get(f"{layer_id}.weight") for layer_id in self.layer_ids]
         self.columns = columns
         self.update()
 
+    def output_tiles(self, grid: np.ndarray) -> tuple[list[QImage], list[np.ndarray]]:
+        """Output tiles: one per class in the class palette (more than two classes), else one.
+
+        Two classes (or a sigmoid) read as TF Playground's single orange/blue map; regression
+        values are clipped to [-1, 1].
+        """
+        if grid.ndim != 3:
+            return [to_qimage(np.clip(grid, -1, 1), self.lut)], [grid]
+        k = grid.shape[-1]
+        if k <= 2:
+            return [to_qimage(grid[..., -1] * 2 - 1, self.lut)], [grid[..., -1]]
+        colours = theme.class_rgb(k)
+        maps = [grid[..., c] for c in range(k)]
+        return [to_qimage(m * 2 - 1, class_lut(tuple(colours[c])))
+                for c, m in enumerate(maps)], maps
+
+    def empty_message(self) -> str:
+        """The empty-state text; without a trainer, the reason training is disabled."""
+        if self.message is not None:
+            return self.message
+        window = self.window()
+        banner = window.findChild(QLabel, "trainingBlocked") if window is not None else None
+        shown = banner is not None and not banner.isHidden()
+        reason = banner.text().strip() if shown else ""
+        if reason:
+            return f"{BLOCKED}\n\n{_plain(reason)}"
+        return f"{BLOCKED} Fix the problem shown above the canvas, then press Step or Train."
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Lines first (sign = colour, magnitude = width), then the neuron thumbnails."""
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("white"))
+        painter.fillRect(self.rect(), QColor(theme.PLOT_BACKGROUND))
         # Lines are drawn without antialiasing: hundreds of them at 15+ Hz cost training time.
         if not self.columns:
             painter.setPen(QColor(theme.TEXT_DIM))
             painter.drawText(self.rect().adjusted(20, 20, -20, -20),
-                             Qt.AlignCenter | Qt.TextWordWrap, self.message)
+                             Qt.AlignCenter | Qt.TextWordWrap, self.empty_message())
             return
         count = len(self.columns)
         tallest = max(len(images) for _, images in self.columns)
         margin = 36.0      # room for the column titles at both ends
-        size = max(16.0, min(64.0, (self.height() - 30) / max(tallest, 1) - 6,
-                             (self.width() - 2 * margin) / (count * 2.2)))
-        gap_x = (self.width() - 2 * margin - size) / max(count - 1, 1)
+        size, pitch, gap_x = tile_layout(count, tallest, self.width(), self.height(), margin)
         rects: list[list[QRectF]] = []
         for c, (_, images) in enumerate(self.columns):
-            total = len(images) * (size + 6) - 6
-            top = (self.height() + 18 - total) / 2
+            total = (len(images) - 1) * pitch + size
+            top = TITLE_HEIGHT + max(0.0, (self.height() - TITLE_HEIGHT - total) / 2)
             left = margin + (c * gap_x if count > 1 else 0)
-            rects.append([QRectF(left, top + i * (size + 6), size, size)
+            rects.append([QRectF(left, top + i * pitch, size, size)
                           for i in range(len(images))])
         self._lines, self._neurons = [], []
         for c in range(1, count):
@@ -161,6 +205,8 @@ class NeuronView(QWidget):
                 painter.setPen(QPen(QColor(theme.NODE_BORDER), 1))
                 painter.drawRect(rect)
                 label = self.features[i] if c == 0 and i < len(self.features) else f"{name} #{i}"
+                if c == count - 1 and c and len(images) > 2:
+                    label = f"{name}: P(class {i})"
                 values = self._arrays[c][i] if c < len(self._arrays) and i < len(
                     self._arrays[c]) else None
                 self._neurons.append((rect, label, values))
@@ -180,8 +226,8 @@ class NeuronView(QWidget):
                     size = values.shape[0]
                     col = min(size - 1, int((point.x() - rect.left()) / rect.width() * size))
                     row = min(size - 1, int((rect.bottom() - point.y()) / rect.height() * size))
-                    x1 = -6 + 12 * (col + 0.5) / size
-                    x2 = -6 + 12 * (row + 0.5) / size
+                    x1 = -FRAME + 2 * FRAME * (col + 0.5) / size
+                    x2 = -FRAME + 2 * FRAME * (row + 0.5) / size
                     text = f"{label}: {values[row, col]:+.3f} at ({x1:.1f}, {x2:.1f})"
                 QToolTip.showText(event.globalPosition().toPoint(), text, self)
                 return
@@ -190,6 +236,14 @@ class NeuronView(QWidget):
                 QToolTip.showText(event.globalPosition().toPoint(), label, self)
                 return
         QToolTip.hideText()
+
+
+def _plain(text: str) -> str:
+    """Rich text of the banner as plain text."""
+    from PySide6.QtGui import QTextDocument
+    document = QTextDocument()
+    document.setHtml(text)
+    return document.toPlainText()
 
 
 def _distance(p: QPointF, a: QPointF, b: QPointF) -> float:
