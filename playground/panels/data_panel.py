@@ -16,6 +16,10 @@ from playground import theme
 from playground.panels.param_form import ParamForm
 from playground.panels.points_plot import PointsPlot
 
+NOISE = "Noise (TF Playground's 0–50 slider; 0.5 in the file = 50)"
+NO_NOISE = "Hand-placed points have no noise"
+REGENERATE = "Draw a new sample of the data (changes the project seed)"
+NO_REGENERATE = "Hand-placed points are not generated; edit them on the plot or press Clear"
 PLAYGROUND_KEYS = ("noise", "test_fraction", "features", "points", "samples")
 FILE_FILTERS = {"csv": "CSV tables (*.csv)", "npz": "NumPy archives (*.npz)"}
 
@@ -35,6 +39,8 @@ class DataPanel(QWidget):
         top = QFormLayout()
         self.source = QComboBox()
         self.source.setObjectName("dataSource")
+        self.source.setToolTip("Where the samples come from: a generated 2-D set, points you "
+                               "place, a file or a built-in image set (hover an entry for more)")
         for i, name in enumerate(SOURCES.names()):
             self.source.addItem(name)
             self.source.setItemData(i, _help(SOURCES.entries[name]), 3)
@@ -49,9 +55,10 @@ class DataPanel(QWidget):
         self.playground = QWidget()
         grid = QFormLayout(self.playground)
         grid.setContentsMargins(0, 0, 0, 0)
-        self.ratio = _slider(10, 90, "Share of the data used for training (the rest tests)")
+        self.ratio = _slider(10, 100, "Share of the data used for training (the rest tests; "
+                                      "100 trains on everything)")
         self.ratio_label = QLabel()
-        self.noise = _slider(0, 50, "Noise (TF Playground's 0–50 slider; 0.5 in the file = 50)")
+        self.noise = _slider(0, 50, NOISE)
         self.noise_label = QLabel()
         self.samples = QSpinBox()
         self.samples.setRange(10, 100_000)
@@ -60,7 +67,7 @@ class DataPanel(QWidget):
         self.batch.setRange(1, 100_000)
         self.batch.setToolTip("Samples per mini-batch (one step)")
         self.regenerate = QPushButton("Regenerate")
-        self.regenerate.setToolTip("Draw a new sample of the data (changes the project seed)")
+        self.regenerate.setToolTip(REGENERATE)
         grid.addRow("train : test", _row(self.ratio, self.ratio_label))
         grid.addRow("noise", _row(self.noise, self.noise_label))
         grid.addRow("samples", self.samples)
@@ -153,6 +160,11 @@ class DataPanel(QWidget):
             self.ratio_label.setText(f"{self.ratio.value()} : {100 - self.ratio.value()}")
             self.noise.setValue(round(100 * float(data.get("noise", 0.0))))
             self.noise.setEnabled("noise" in data)
+            # Hand-placed points have no noise and nothing to redraw: say so on the controls.
+            drawn = name == "points"
+            self.regenerate.setEnabled(not drawn)
+            self.regenerate.setToolTip(NO_REGENERATE if drawn else REGENERATE)
+            self.noise.setToolTip(NO_NOISE if drawn else NOISE)
             self.noise_label.setText(str(self.noise.value()))
             self.samples.setValue(int(data.get("samples", 500)))
             self.batch.setValue(int(self.session.spec["training"].get("batch_size", 10)))
@@ -219,7 +231,9 @@ class DataPanel(QWidget):
             elif param.default is not None:
                 data[param.name] = copy.deepcopy(param.default)
         if name == "points":
-            data["points"] = [[-3.0, -3.0, 0], [3.0, 3.0, 1], [-3.0, 3.0, 0], [3.0, -3.0, 1]]
+            # Enough points to learn from, all of them for training (a hand-made set is small).
+            data["points"] = default_points()
+            data["test_fraction"] = 0.0
         self.session.set_data(data, f"Data source {name}")
 
     def _on_ratio(self, value: int) -> None:
@@ -272,6 +286,15 @@ class DataPanel(QWidget):
                                                   FILE_FILTERS.get(name, "All files (*)"))
         if path:
             self._set("path", _relative(path, base))
+
+
+def default_points() -> list[list[float]]:
+    """The starting set of the ``points`` source: XOR corners, five points each (20 in all)."""
+    offsets = [(0.0, 0.0), (1.0, 0.6), (-0.8, 0.9), (0.7, -1.0), (-0.9, -0.7)]
+    points = []
+    for cx, cy, label in ((-3.0, -3.0, 0), (3.0, 3.0, 0), (-3.0, 3.0, 1), (3.0, -3.0, 1)):
+        points += [[cx + dx, cy + dy, label] for dx, dy in offsets]
+    return points
 
 
 def _relative(path: str, base: Path | None) -> str:

@@ -43,6 +43,12 @@ class LogSlider(QWidget):
         """The current value."""
         return float(self.spin.value())
 
+    def setToolTip(self, text: str) -> None:  # noqa: N802 - Qt naming
+        """The tooltip on the slider and the spin box too (the mouse rests on those)."""
+        super().setToolTip(text)
+        self.slider.setToolTip(f"{text} (log scale: each notch multiplies)" if text else text)
+        self.spin.setToolTip(text)
+
     def setValue(self, value: float) -> None:  # noqa: N802 - Qt naming
         """Show a value without emitting."""
         self._quiet = True

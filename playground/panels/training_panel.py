@@ -28,6 +28,7 @@ class TrainingPanel(QWidget):
         self.loss.addItems(LOSSES.names())
         for i, name in enumerate(LOSSES.names()):
             self.loss.setItemData(i, _help(LOSSES.entries[name]), 3)  # 3 = ToolTipRole
+        self.loss.setToolTip("What training minimises; the list shows each loss's use")
         self.batch_size = QSpinBox()
         self.batch_size.setRange(1, 100_000)
         self.batch_size.setToolTip("Samples per mini-batch (one step)")
@@ -37,6 +38,8 @@ class TrainingPanel(QWidget):
         self.regularization = QComboBox()
         self.regularization.addItem("none")
         self.regularization.addItems(REGULARIZERS.names())
+        self.regularization.setToolTip("Weight penalty added to the loss (l1 pushes weights to "
+                                       "zero, l2 keeps them small); none turns it off")
         self.reg_rate = QDoubleSpinBox()
         self.reg_rate.setDecimals(5)
         self.reg_rate.setRange(0.0, 10.0)
