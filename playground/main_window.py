@@ -38,6 +38,9 @@ class MainWindow(QMainWindow):
         self.analysis = None
         self.trainer = None
         self.pending_weights: dict | None = None
+        # Weights carried over a training-settings edit (epochs, batch size, optimizer…):
+        # kept only while no network or data edit arrives before the rebuild.
+        self._carried_weights: dict | None = None
         self._sized = False
         self._sticky: str | None = None   # a worker failure stays shown until the next command
         self.worker = TrainingWorker(parent=self)
@@ -174,8 +177,12 @@ class MainWindow(QMainWindow):
         a["ZoomOut"].triggered.connect(lambda: self.editor.zoom(1 / 1.2))
         a["Fit"].triggered.connect(self.editor.fit)
         self.palette.layerActivated.connect(self.editor.append_layer)
-        for signal in (s.networkChanged, s.dataChanged, s.trainingChanged, s.projectReplaced):
+        for signal in (s.networkChanged, s.dataChanged, s.projectReplaced):
+            signal.connect(self._forget_carried_weights)
             signal.connect(self.schedule_analysis)
+        s.trainingChanged.connect(self.on_training_changed)
+        a["Train"].toggled.connect(self._show_train_state)
+        self._show_train_state(False)
         s.nameChanged.connect(self.schedule_analysis)
         s.learningRateChanged.connect(self.on_learning_rate)
         s.dirtyChanged.connect(lambda _: self.update_title())
@@ -190,6 +197,34 @@ class MainWindow(QMainWindow):
         self.actions["Train"].setChecked(False)
         self._analysis_timer.start()
 
+    @Slot()
+    def _forget_carried_weights(self) -> None:
+        self._carried_weights = None
+
+    @Slot()
+    def on_training_changed(self) -> None:
+        """Training-only edits rebuild the trainer but keep the trained weights."""
+        self.schedule_analysis()
+        if self.trainer is not None and self.pending_weights is None:
+            try:
+                self._carried_weights = self.worker.call(lambda t: t.model.state_dict())
+            except TimeoutError:
+                self._carried_weights = None
+
+    @Slot(bool)
+    def _show_train_state(self, running: bool) -> None:
+        """The Train action reads "Pause" (with a pause icon) while training runs."""
+        from PySide6.QtWidgets import QStyle
+        action = self.actions["Train"]
+        action.setText("Pause" if running else "Train")
+        action.setIcon(self.style().standardIcon(QStyle.SP_MediaPause if running
+                                                 else QStyle.SP_MediaPlay))
+        if action.isEnabled():
+            tip = ("Pause training (Space)" if running
+                   else "Train continuously / pause (Space)")
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+
     def run_analysis(self) -> None:
         """Check the network against the data; build a fresh trainer when it is valid."""
         self._analysis_timer.stop()
@@ -197,16 +232,27 @@ class MainWindow(QMainWindow):
         self.editor.set_analysis(analysis)
         ready = analysis.error is None and analysis.prepared is not None
         trainer = None
+        carried, self._carried_weights = self._carried_weights, None
+        kept = False
         if ready:
             try:
                 from engine.trainer import Trainer
                 trainer = Trainer(analysis.project, analysis.prepared)
                 if self.pending_weights is not None:
                     trainer.model.load_state_dict(self.pending_weights)
+                elif carried is not None:
+                    kept = self._load_carried(trainer, carried)
             except (ProjectError, ValueError, KeyError) as error:
                 analysis.error, ready = str(error), False
         self.pending_weights = None
         self.trainer = trainer
+        if carried is not None and trainer is not None:
+            # The old "Finished N epochs" or rate message no longer describes this trainer.
+            self.statusBar().showMessage(
+                "Training settings changed: kept the trained weights; the step count and "
+                "curves start again from here." if kept else
+                "Training settings changed: the weights did not fit, so training starts "
+                "from fresh weights.", 10000)
         data_ok = not (analysis.error or "").startswith("data")
         self.views.set_trainer(trainer, self.analyzer.last_dataset if data_ok else None)
         self.step_through.clear()
@@ -225,6 +271,15 @@ class MainWindow(QMainWindow):
             self.show_banner(f"Cannot train yet — {analysis.error}")
         self.set_counters(0, 0, 0.0)
 
+    @staticmethod
+    def _load_carried(trainer, weights: dict) -> bool:
+        """Put carried-over weights into a new trainer; False when they do not fit."""
+        try:
+            trainer.model.load_state_dict(weights)
+        except (KeyError, ValueError):
+            return False
+        return True
+
     def _show_data_extras(self, analysis) -> None:
         error = analysis.error if analysis.error and analysis.error.startswith("data") else None
         self.data_panel.show_error(error)
@@ -232,7 +287,10 @@ class MainWindow(QMainWindow):
         if dataset is not None and dataset.kind == "image":
             from playground.images.sample_grid import SampleGrid
             grid = SampleGrid(max_shown=48, thumbnail=32)
-            grid.set_data(dataset.x_train[:48], dataset.y_train[:48], dataset.classes)
+            # The whole training set, so class counts are real; a seeded random selection
+            # shows a mix of classes rather than the file's first rows.
+            grid.set_data(dataset.x_train, dataset.y_train, dataset.classes,
+                          seed=int(self.session.spec.get("seed") or 0))
             self.data_panel.set_preview(grid)
         else:
             self.data_panel.set_preview(None)

@@ -26,6 +26,12 @@ DIVERGED_MESSAGE = ("Training diverged at step {step}: the loss stopped being a 
                     "Lower the learning rate, then press Train (or Reset to start over).")
 
 
+def next_evaluation_step(step: int, steps_per_epoch: int) -> int:
+    """The step of the next evaluation: every step at first, gaps growing by a tenth of the
+    step count, but never more than an epoch apart (dense where the learning happens)."""
+    return step + max(1, min(step // 10, max(1, steps_per_epoch)))
+
+
 @dataclass
 class Drained:
     """What the GUI takes from the worker once per frame."""
@@ -112,8 +118,12 @@ class TrainingWorker(QObject):
         self._send("step", int(count))
 
     def reset(self) -> None:
-        """Fresh weights from the seed; counters to zero."""
-        self._send("reset")
+        """Fresh weights from the seed; counters to zero.
+
+        A new generation: records the thread publishes before it applies the reset are
+        dropped, so no pre-reset loss reaches the emptied curves.
+        """
+        self._send("reset", self._next_generation())
 
     def set_learning_rate(self, rate: float) -> None:
         """Change the learning rate from the next batch on."""
@@ -209,6 +219,8 @@ class TrainingWorker(QObject):
         record_count = 0
         want_snapshot = False
         target_steps = 0
+        next_eval = 0          # step of the next step-count evaluation (dense early)
+        eval_seconds = 0.0     # cost of the last evaluation, to keep evaluations cheap
         while True:
             while self._commands:
                 command, value = self._commands.popleft()
@@ -222,6 +234,7 @@ class TrainingWorker(QObject):
                         maker = None
                         continue
                     maker = SnapshotMaker(trainer)
+                    next_eval = 0
                     target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
                 elif command == "call":
                     function, done, box = value
@@ -249,6 +262,8 @@ class TrainingWorker(QObject):
                     running, pending = False, pending + value
                 elif command == "reset":
                     trainer.reset()
+                    self._published = value
+                    next_eval = 0
                     maker = SnapshotMaker(trainer)
                     running, pending, want_snapshot = False, 0, True
                     target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
@@ -290,6 +305,18 @@ class TrainingWorker(QObject):
                     self._publish_state(trainer, running)
                     self.finished.emit()
             now = time.perf_counter()
+            if (running or pending) and not want_snapshot and trainer.steps >= next_eval \
+                    and now - last_eval >= 3 * eval_seconds:
+                # Evaluations by step count as well as by time: a fast run still gets its
+                # learning phase plotted. Costly evaluations stay under a quarter of the time.
+                next_eval = next_evaluation_step(trainer.steps, trainer.steps_per_epoch)
+                evaluation = dict(trainer.evaluate())
+                last_eval = time.perf_counter()
+                eval_seconds = last_eval - now
+                with self._lock:
+                    if self._published == self._generation:
+                        self._evaluations.append((trainer.steps, evaluation))
+                now = last_eval
             if want_snapshot or now - last_snapshot >= snapshot_gap:
                 evaluate = want_snapshot or now - last_eval >= evaluate_gap
                 snapshot = maker.make(evaluate)
@@ -298,6 +325,8 @@ class TrainingWorker(QObject):
                 snapshot_gap = max(self.snapshot_interval, 5 * snapshot.seconds)
                 if evaluate:
                     last_eval = now
+                    next_eval = max(next_eval,
+                                    next_evaluation_step(trainer.steps, trainer.steps_per_epoch))
                     evaluate_gap = max(self.evaluate_interval, 5 * snapshot.seconds)
                 want_snapshot = False
                 with self._lock:

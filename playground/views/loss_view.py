@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground import theme
 
 
 MAX_POINTS = 5_000    # recorded steps kept per curve; beyond it every other one is dropped
+LOSS_FLOOR = 1e-8     # the log axis cannot show 0; smaller losses sit on this floor
+R2_FLOOR = -1.0       # lowest R² shown; worse values are named in the axis label
+EMPTY_TEXT = "No training yet: press Step or Train."
 
 
 class GrowingSeries:
@@ -66,7 +69,9 @@ class LossView(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         self.loss_plot = pg.PlotWidget(background="w")
         self.loss_plot.setObjectName("lossPlot")
-        self.loss_plot.setLabel("left", "loss")
+        self.loss_plot.setLabel("left", "loss (log scale)")
+        # Log y: a diverging run (loss 1e27) and a converged one (1e-3) stay readable together.
+        self.loss_plot.setLogMode(x=False, y=True)
         self.loss_plot.setLabel("bottom", "step")
         # No grid and hand-set ranges: pyqtgraph's grid and per-frame autorange cost ~25 ms
         # a paint, which would steal that time from training.
@@ -94,6 +99,11 @@ class LossView(QWidget):
                                                   name="train")
         self.test_metric = self.metric_plot.plot([], [], pen=pg.mkPen(theme.LOSS_TEST, width=2),
                                                  name="test")
+        self.summary = QLabel(EMPTY_TEXT)
+        self.summary.setObjectName("lossSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setToolTip("The latest evaluation of the whole training and test sets")
+        layout.addWidget(self.summary)
         layout.addWidget(self.loss_plot, 3)
         layout.addWidget(self.metric_plot, 2)
         self.train = GrowingSeries()
@@ -103,7 +113,7 @@ class LossView(QWidget):
         self.test_score = GrowingSeries(256)
         self._dirty = False
         self._x_limit = 0.0
-        self._y_limit = 0.0
+        self._y_limit: tuple | float = 0.0
         self.task = "classification"
 
     def set_task(self, task: str) -> None:
@@ -117,6 +127,7 @@ class LossView(QWidget):
         for series in (self.train, self.test, self.full_train, self.train_score, self.test_score):
             series.clear()
         self._x_limit = self._y_limit = 0.0
+        self.summary.setText(EMPTY_TEXT)
         self._dirty = True
         self.refresh()
 
@@ -139,6 +150,7 @@ class LossView(QWidget):
                 value = evaluation.get(f"{key}_r2")
             if value is not None:
                 series.extend([step], [value])
+        self.summary.setText(summary_text(step, evaluation))
         self._dirty = True
 
     def refresh(self) -> None:
@@ -150,11 +162,22 @@ class LossView(QWidget):
         finite = np.isfinite(y)
         if not finite.all():
             x, y = x[finite], y[finite]
-        self.train_curve.setData(x, y)
-        self.test_curve.setData(*self.test.view())
-        self.full_train_curve.setData(*self.full_train.view())
-        self.train_metric.setData(*self.train_score.view())
-        self.test_metric.setData(*self.test_score.view())
+        self.train_curve.setData(x, np.maximum(y, LOSS_FLOOR))
+        for curve, series in ((self.test_curve, self.test),
+                              (self.full_train_curve, self.full_train),
+                              (self.train_metric, self.train_score),
+                              (self.test_metric, self.test_score)):
+            sx, sy = series.view()
+            if curve in (self.test_curve, self.full_train_curve):
+                sy = np.maximum(np.nan_to_num(sy, nan=np.nan, posinf=np.nan), LOSS_FLOOR)
+            # A few evaluations (a loaded model, a short run) need markers to be seen at all.
+            symbol = "o" if 0 < series.size <= 20 else None
+            if curve.opts["symbol"] != symbol:
+                curve.setSymbolSize(6)
+                curve.setSymbolBrush(curve.opts["pen"].color())
+                curve.setSymbolPen(None)
+                curve.setSymbol(symbol)
+            curve.setData(sx, sy)
         self._fit_ranges(x, y)
 
     def _fit_ranges(self, x: np.ndarray, y: np.ndarray) -> None:
@@ -166,15 +189,43 @@ class LossView(QWidget):
             self.metric_plot.setXRange(0, self._x_limit, padding=0)
         values = [series.view()[1] for series in (self.test, self.full_train)]
         if len(y):
-            values.append([np.percentile(y[-200:], 95)])
+            values.append(y[-500:])
         finite = np.concatenate([np.asarray(v, dtype=float) for v in values])
-        finite = finite[np.isfinite(finite)]
-        top = float(finite.max()) if finite.size else 1.0
-        # Grow when a value no longer fits; shrink when everything sits in the bottom third.
-        if top > self._y_limit or self._y_limit == 0.0 or top < self._y_limit / 3:
-            self._y_limit = top * 1.1 if top > 0 else 1.0
-            self.loss_plot.setYRange(0, self._y_limit, padding=0)
-        scores = self.train_score.view()[1]
-        if self.task != "classification" and np.isfinite(scores).any():
-            low = min(0.0, float(np.nanmin(np.where(np.isfinite(scores), scores, np.nan))))
-            self.metric_plot.setYRange(max(low, -1.0), 1.02, padding=0)
+        finite = finite[np.isfinite(finite) & (finite > 0)]
+        if finite.size:
+            low = float(np.log10(max(finite.min(), LOSS_FLOOR)))
+            high = float(np.log10(finite.max()))
+        else:
+            low, high = -2.0, 0.0
+        # Whole decades with a margin, changed only when the data leaves them (few re-layouts).
+        low, high = np.floor(low - 0.1), np.ceil(high + 0.1)
+        if (low, high) != self._y_limit:
+            self._y_limit = (low, high)
+            self.loss_plot.setYRange(low, high, padding=0)
+        if self.task != "classification":
+            self._fit_r2_range()
+
+    def _fit_r2_range(self) -> None:
+        """R² from its worst shown value to 1; values below the floor are named, not hidden."""
+        scores = np.concatenate([self.train_score.view()[1], self.test_score.view()[1]])
+        scores = scores[np.isfinite(scores)]
+        worst = float(scores.min()) if scores.size else 0.0
+        self.metric_plot.setYRange(max(min(0.0, worst), R2_FLOOR), 1.02, padding=0)
+        label = "R²" if worst >= R2_FLOOR else f"R² (lowest {worst:.3g} is off scale)"
+        self.metric_plot.setLabel("left", label)
+
+
+def summary_text(step: int, evaluation: dict) -> str:
+    """One line naming the latest evaluation's losses and accuracy or R²."""
+    parts = [f"step {step:,}:"]
+    for key, name in (("train_loss", "train loss"), ("test_loss", "test loss")):
+        if evaluation.get(key) is not None:
+            parts.append(f"{name} {evaluation[key]:.4g}")
+    for split in ("train", "test"):
+        accuracy = evaluation.get(f"{split}_accuracy")
+        r2 = evaluation.get(f"{split}_r2")
+        if accuracy is not None:
+            parts.append(f"{split} accuracy {100 * accuracy:.1f}%")
+        elif r2 is not None:
+            parts.append(f"{split} R² {r2:.3g}")
+    return "  ·  ".join(parts)

@@ -86,4 +86,4 @@ def test_image_data_shows_a_sample_grid(make_window, qtbot):
     window.run_analysis()
     assert window.analysis.error is None
     assert window.data_panel.preview_host.count() == 1
-    assert window.views.boundary.plot.isHidden()
+    assert not window.views.boundary.plot.isVisibleTo(window.views.boundary)
