@@ -1,8 +1,10 @@
 """Graphics items of the network canvas: layer nodes with ports, and shape-labelled edges."""
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem,
                                QGraphicsSimpleTextItem, QStyleOptionGraphicsItem, QWidget)
 
@@ -34,6 +36,26 @@ class PortItem(QGraphicsEllipseItem):
         return self.mapToScene(QPointF(0, 0))
 
 
+ROUTE_CLEARANCE = 22.0   # how far above the highest skipped node a routed edge runs
+ROUTE_SAMPLES = 24       # points checked along an edge for nodes in the way
+
+
+def arc_path(start: QPointF, end: QPointF, top: float) -> QPainterPath:
+    """Up from ``start``, along ``top``, and down into ``end`` with rounded corners."""
+    path = QPainterPath(start)
+    turn = min(60.0, max(20.0, abs(end.x() - start.x()) / 4))
+    path.cubicTo(QPointF(start.x() + turn, start.y()), QPointF(start.x() + turn, top),
+                 QPointF(start.x() + 2 * turn, top))
+    path.lineTo(QPointF(end.x() - 2 * turn, top))
+    path.cubicTo(QPointF(end.x() - turn, top), QPointF(end.x() - turn, end.y()), end)
+    return path
+
+
+def elide(painter: QPainter, text: str, width: float) -> str:
+    """``text`` shortened with a trailing "…" to fit ``width`` in the painter's font."""
+    return QFontMetricsF(painter.font()).elidedText(text, Qt.ElideRight, width)
+
+
 class NodeItem(QGraphicsItem):
     """One layer (or the model input): id, type, key settings, parameter count."""
 
@@ -54,7 +76,7 @@ class NodeItem(QGraphicsItem):
         self.output_port = PortItem(self, "output")
         self.edges: list[EdgeItem] = []
         if error:
-            self.setToolTip(f"<b>{title}</b> cannot work:<br>{error}")
+            self.setToolTip(f"<b>{html.escape(title)}</b> cannot work:<br>{html.escape(error)}")
         else:
             self.setToolTip(f"<b>{title}</b><br>{subtitle}<br>{detail}")
 
@@ -84,17 +106,22 @@ class NodeItem(QGraphicsItem):
         bold.setPointSizeF(9.5)
         painter.setFont(bold)
         painter.drawText(QRectF(14, 5, NODE_WIDTH - 20, 18), Qt.AlignLeft | Qt.AlignVCenter,
-                         self.title)
+                         elide(painter, self.title, NODE_WIDTH - 20))
         small = QFont(painter.font())
         small.setBold(False)
         small.setPointSizeF(8.5)
         painter.setFont(small)
         painter.setPen(QColor(theme.TEXT_DIM))
         painter.drawText(QRectF(14, 23, NODE_WIDTH - 20, 18), Qt.AlignLeft | Qt.AlignVCenter,
-                         self.subtitle)
+                         elide(painter, self.subtitle, NODE_WIDTH - 20))
         painter.setPen(QColor(theme.ERROR if self.error else theme.TEXT_DIM))
+        # Long texts end in "…"; the tooltip carries the whole error.
         painter.drawText(QRectF(14, 41, NODE_WIDTH - 20, 18), Qt.AlignLeft | Qt.AlignVCenter,
-                         "⚠ " + self.error if self.error else self.detail)
+                         elide(painter, self.node_text(), NODE_WIDTH - 20))
+
+    def node_text(self) -> str:
+        """The third line: the error (with a warning sign) or the parameter count and shape."""
+        return "⚠ " + self.error if self.error else self.detail
 
     def itemChange(self, change, value):  # noqa: N802 - Qt's name
         """Keep edges attached while the node is dragged."""
@@ -127,16 +154,42 @@ class EdgeItem(QGraphicsPathItem):
         self.update_path()
 
     def update_path(self) -> None:
-        """A smooth curve between the two ports."""
+        """A smooth curve between the two ports; over the top of any node it would cross."""
         start = self.source.output_port.scene_centre()
         end = self.target.input_port.scene_centre()
         path = QPainterPath(start)
         dx = max(40.0, abs(end.x() - start.x()) / 2)
         path.cubicTo(start + QPointF(dx, 0), end - QPointF(dx, 0), end)
+        blocking = self.blocking_nodes(path)
+        if blocking:
+            top = min(node.sceneBoundingRect().top() for node in blocking) - ROUTE_CLEARANCE
+            path = arc_path(start, end, top)
         self.setPath(path)
         middle = path.pointAtPercent(0.5)
         rect = self.label.boundingRect()
         self.label.setPos(middle.x() - rect.width() / 2, middle.y() - rect.height() - 2)
+
+    def blocking_nodes(self, path: QPainterPath) -> list[NodeItem]:
+        """Other nodes that ``path`` runs through (sampled along the curve)."""
+        scene = self.scene()
+        if scene is None:
+            return []
+        points = [path.pointAtPercent(i / ROUTE_SAMPLES) for i in range(1, ROUTE_SAMPLES)]
+        blocking = []
+        for item in scene.items():
+            if not isinstance(item, NodeItem) or item is self.source or item is self.target:
+                continue
+            box = item.sceneBoundingRect().adjusted(-4, -4, 4, 4)
+            if any(box.contains(point) for point in points):
+                blocking.append(item)
+        return blocking
+
+    def itemChange(self, change, value):  # noqa: N802 - Qt's name
+        """Route again once in a scene: the nodes to avoid are known only there."""
+        result = super().itemChange(change, value)
+        if change == QGraphicsItem.ItemSceneHasChanged and self.scene() is not None:
+            self.update_path()
+        return result
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         """Highlight when selected."""
