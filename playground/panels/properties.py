@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import copy
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QFormLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea,
+                               QVBoxLayout, QWidget)
 
 from engine.registry import LAYERS
 from playground import theme
@@ -19,7 +21,18 @@ class PropertyPanel(QWidget):
         self.session = session
         self.form: ParamForm | None = None
         self._index = -1
-        self._layout = QVBoxLayout(self)
+        # The settings scroll inside the panel, so a short dock never squeezes the wrapped
+        # description or the placeholder into fewer lines than they need.
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        content = QWidget()
+        self.scroll.setWidget(content)
+        outer.addWidget(self.scroll)
+        self._layout = QVBoxLayout(content)
         self.title = QLabel()
         self.title.setWordWrap(True)
         self._layout.addWidget(self.title)
