@@ -40,14 +40,19 @@ ROUTE_CLEARANCE = 22.0   # how far above the highest skipped node a routed edge 
 ROUTE_SAMPLES = 24       # points checked along an edge for nodes in the way
 
 
-def arc_path(start: QPointF, end: QPointF, top: float) -> QPainterPath:
-    """Up from ``start``, along ``top``, and down into ``end`` with rounded corners."""
+def arc_path(start: QPointF, end: QPointF, top: float, rise: float = 40.0,
+             fall: float = 40.0) -> QPainterPath:
+    """Up from ``start``, along ``top``, and down into ``end`` with rounded corners.
+
+    The climb takes at most ``rise`` pixels to the right of ``start`` and the descent at most
+    ``fall`` before ``end``: the gaps before the first and after the last skipped node.
+    """
     path = QPainterPath(start)
-    turn = min(60.0, max(20.0, abs(end.x() - start.x()) / 4))
-    path.cubicTo(QPointF(start.x() + turn, start.y()), QPointF(start.x() + turn, top),
-                 QPointF(start.x() + 2 * turn, top))
-    path.lineTo(QPointF(end.x() - 2 * turn, top))
-    path.cubicTo(QPointF(end.x() - turn, top), QPointF(end.x() - turn, end.y()), end)
+    up, down = max(4.0, rise), max(4.0, fall)
+    path.cubicTo(QPointF(start.x() + up / 2, start.y()), QPointF(start.x() + up / 2, top),
+                 QPointF(start.x() + up, top))
+    path.lineTo(QPointF(end.x() - down, top))
+    path.cubicTo(QPointF(end.x() - down / 2, top), QPointF(end.x() - down / 2, end.y()), end)
     return path
 
 
@@ -125,9 +130,11 @@ class NodeItem(QGraphicsItem):
 
     def itemChange(self, change, value):  # noqa: N802 - Qt's name
         """Keep edges attached while the node is dragged."""
-        if change == QGraphicsItem.ItemPositionHasChanged:
-            for edge in self.edges:
-                edge.update_path()
+        if change == QGraphicsItem.ItemPositionHasChanged and self.scene() is not None:
+            # Every edge, not only this node's: a moved node may now block (or free) others.
+            for item in self.scene().items():
+                if isinstance(item, EdgeItem):
+                    item.update_path()
         return super().itemChange(change, value)
 
 
@@ -162,8 +169,11 @@ class EdgeItem(QGraphicsPathItem):
         path.cubicTo(start + QPointF(dx, 0), end - QPointF(dx, 0), end)
         blocking = self.blocking_nodes(path)
         if blocking:
-            top = min(node.sceneBoundingRect().top() for node in blocking) - ROUTE_CLEARANCE
-            path = arc_path(start, end, top)
+            boxes = [node.sceneBoundingRect() for node in blocking]
+            top = min(box.top() for box in boxes) - ROUTE_CLEARANCE
+            rise = min(60.0, min(box.left() for box in boxes) - start.x() - 2)
+            fall = min(60.0, end.x() - max(box.right() for box in boxes) - 2)
+            path = arc_path(start, end, top, rise, fall)
         self.setPath(path)
         middle = path.pointAtPercent(0.5)
         rect = self.label.boundingRect()

@@ -63,6 +63,7 @@ class DataPanel(QWidget):
         self.samples = QSpinBox()
         self.samples.setRange(10, 100_000)
         self.samples.setSingleStep(100)
+        self.samples.setToolTip("How many points the generator draws (train and test together)")
         self.batch = QSpinBox()
         self.batch.setRange(1, 100_000)
         self.batch.setToolTip("Samples per mini-batch (one step)")
