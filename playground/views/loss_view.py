@@ -10,7 +10,7 @@ from playground import theme
 
 MAX_POINTS = 5_000    # recorded steps kept per curve; beyond it every other one is dropped
 LOSS_FLOOR = 1e-8     # the log axis cannot show 0; smaller losses sit on this floor
-R2_FLOOR = -1.0       # lowest R² shown; worse values are named in the axis label
+R2_FLOOR = -1.0       # lowest R² shown; worse values sit on it and the axis label says so
 EMPTY_TEXT = "No training yet: press Step or Train."
 
 
@@ -170,6 +170,9 @@ class LossView(QWidget):
             sx, sy = series.view()
             if curve in (self.test_curve, self.full_train_curve):
                 sy = np.maximum(np.nan_to_num(sy, nan=np.nan, posinf=np.nan), LOSS_FLOOR)
+            elif self.task != "classification":
+                # Worse R² sits on the bottom edge, which the axis label calls clipped.
+                sy = np.maximum(sy, R2_FLOOR)
             # A few evaluations (a loaded model, a short run) need markers to be seen at all.
             symbol = "o" if 0 < series.size <= 20 else None
             if curve.opts["symbol"] != symbol:
@@ -206,12 +209,13 @@ class LossView(QWidget):
             self._fit_r2_range()
 
     def _fit_r2_range(self) -> None:
-        """R² from its worst shown value to 1; values below the floor are named, not hidden."""
+        """R² from its worst value to 1, floored at −1; the label says when values are clipped
+        (the summary line above the plots names the real values)."""
         scores = np.concatenate([self.train_score.view()[1], self.test_score.view()[1]])
         scores = scores[np.isfinite(scores)]
         worst = float(scores.min()) if scores.size else 0.0
         self.metric_plot.setYRange(max(min(0.0, worst), R2_FLOOR), 1.02, padding=0)
-        label = "R²" if worst >= R2_FLOOR else f"R² (lowest {worst:.3g} is off scale)"
+        label = "R²" if worst >= R2_FLOOR else "R² (clipped at −1)"
         self.metric_plot.setLabel("left", label)
 
 
