@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QDockWidget, QMenu
 
-from engine.probes import ImageProbe, ImageProber, first_conv_id
+from engine.probes import ImageProbe, ImageProber, first_conv_id, image_probe
 from playground.images import (ConfusionView, DrawingPad, FeatureMapsView, FiltersView,
                                SampleGrid)
 
@@ -35,8 +35,9 @@ class _Job:
 
     trainer: object
     sample: int
-    confusion: bool
-    pad: bool
+    confusion: bool      # take the confusion matrix now (not only when its budget allows)
+    pad: bool            # hand back a copy of the model for the drawing pad
+    evaluate: bool = True  # the confusion view is visible: evaluate within its budget
 
 
 @dataclass
@@ -80,6 +81,7 @@ class _ProbeThread:
                 # Keep a pending wish for the confusion matrix or a pad copy.
                 job.confusion = job.confusion or self._job.confusion
                 job.pad = job.pad or self._job.pad
+                job.evaluate = job.evaluate or self._job.evaluate
             self._job = job
             self._condition.notify()
 
@@ -144,8 +146,12 @@ class _ProbeThread:
         n_classes = len(trainer.dataset.classes) or None
         sample = (trainer.x_test[min(job.sample, len(trainer.x_test) - 1)]
                   if len(trainer.x_test) else None)
-        probe = self._prober.maybe_probe(model, trainer.x_test, trainer.dataset.y_test,
-                                         n_classes, sample)
+        if job.evaluate:
+            probe = self._prober.maybe_probe(model, trainer.x_test, trainer.dataset.y_test,
+                                             n_classes, sample)
+        else:
+            # Nobody looks at the matrix: skip its forward pass (a forced one stays pending).
+            probe = image_probe(model, trainer.x_test, None, n_classes, sample)
         layer_id = first_conv_id(model)
         shape = tuple(model.layers[layer_id].weight.data.shape) if layer_id else None
         pad_model = copy.deepcopy(model) if job.pad else None
@@ -182,6 +188,7 @@ class ImageDocks(QObject):
         self.showing = False
         self._sized = False
         self._probed_steps = -1
+        self._probed_views: frozenset[str] = frozenset()
         self._last_request = 0.0
         self._last_pad = 0.0
         self._pad_stale = True
@@ -271,20 +278,33 @@ class ImageDocks(QObject):
         trainer = self.trainer
         if trainer is None or not self.showing:
             return
+        visible = self._visible_views()
+        if not visible:
+            return    # every image tab is hidden behind another: nothing to compute
         now = time.perf_counter()
         running = self.window.worker.is_running
         moved = trainer.steps != self._probed_steps   # an int read: a harmless race
-        pad_due = self._pad_stale and self.pad.isVisible() and now - self._last_pad >= PAD_INTERVAL
-        if (running or moved or pad_due) and now - self._last_request >= PROBE_INTERVAL \
-                and not self.thread.busy:
-            self._request(confusion=not running, pad=pad_due)
+        newly = visible - self._probed_views
+        pad_due = self._pad_stale and "pad" in visible and now - self._last_pad >= PAD_INTERVAL
+        if (running or moved or newly or pad_due) and not self.thread.busy \
+                and now - self._last_request >= PROBE_INTERVAL:
+            self._request(confusion=not running or "confusion" in newly, pad=pad_due)
+
+    def _visible_views(self) -> frozenset[str]:
+        """Which probed views are on screen (not hidden behind another tab)."""
+        views = {"filters": self.filters, "maps": self.feature_maps,
+                 "confusion": self.confusion, "pad": self.pad}
+        return frozenset(name for name, widget in views.items() if widget.isVisible())
 
     def _request(self, confusion: bool, pad: bool) -> None:
         self._last_request = time.perf_counter()
         self._probed_steps = self.trainer.steps
+        self._probed_views = self._visible_views()
         if pad:
             self._last_pad = self._last_request
-        self.thread.request(_Job(self.trainer, self.feature_maps.sample_index, confusion, pad))
+        self.thread.request(_Job(self.trainer, self.feature_maps.sample_index, confusion, pad,
+                                 evaluate="confusion" in self._probed_views
+                                 or not self.window.isVisible()))
 
     def _new_trainer(self, trainer) -> None:
         self.trainer = trainer
