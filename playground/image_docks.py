@@ -374,7 +374,7 @@ class ImageDocks(QObject):
         return False
 
     def shutdown(self) -> None:
-        """Stop the timer and join the probe thread (safe to call twice)."""
+        """Join the probe thread (safe twice); the timer idles unless the window shows again."""
         self._closed = True
         self.thread.stop()
 
