@@ -391,7 +391,10 @@ class ImageDocks(QObject):
 
 
 def install_image_docks(window) -> ImageDocks:
-    """Add the image docks to a MainWindow; they follow its trainer from now on."""
+    """Add the image docks to a MainWindow (once; a second call returns the same docks)."""
+    existing = getattr(window, "image_docks", None)
+    if isinstance(existing, ImageDocks):
+        return existing
     docks = ImageDocks(window)
     window.image_docks = docks
     return docks

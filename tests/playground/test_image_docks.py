@@ -21,6 +21,7 @@ def evaluated(window) -> int:
 def test_digits_cnn_docks_follow_training(make_window, qtbot):
     window = make_window(str(PRESETS / "digits_cnn.json"))
     docks = install_image_docks(window)
+    assert install_image_docks(window) is docks   # installing twice adds nothing
     window.show()
     qtbot.waitExposed(window)
     for title in TITLES:
