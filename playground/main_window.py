@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         trainer = None
         carried, self._carried_weights = self._carried_weights, None
         kept = False
+        loaded = self.pending_weights is not None
         if ready:
             try:
                 from engine.trainer import Trainer
@@ -255,6 +256,8 @@ class MainWindow(QMainWindow):
                 "from fresh weights.", 10000)
         data_ok = not (analysis.error or "").startswith("data")
         self.views.set_trainer(trainer, self.analyzer.last_dataset if data_ok else None)
+        self.views.loss.origin = ("loaded weights" if loaded and trainer is not None
+                                  else "kept weights" if kept else "fresh weights")
         self.step_through.clear()
         self._show_data_extras(analysis)
         if trainer is not None:

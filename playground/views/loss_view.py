@@ -115,6 +115,7 @@ class LossView(QWidget):
         self._x_limit = 0.0
         self._y_limit: tuple | float = 0.0
         self.task = "classification"
+        self.origin = "fresh weights"   # named in the summary while the step count is 0
 
     def set_task(self, task: str) -> None:
         """Label the metric plot for classification (accuracy) or regression (R²)."""
@@ -150,7 +151,7 @@ class LossView(QWidget):
                 value = evaluation.get(f"{key}_r2")
             if value is not None:
                 series.extend([step], [value])
-        self.summary.setText(summary_text(step, evaluation))
+        self.summary.setText(summary_text(step, evaluation, self.origin))
         self._dirty = True
 
     def refresh(self) -> None:
@@ -188,8 +189,10 @@ class LossView(QWidget):
         last = float(x[-1]) if len(x) else 0.0
         if last > self._x_limit or self._x_limit == 0.0:
             self._x_limit = max(10.0, last * 1.5)
-            self.loss_plot.setXRange(0, self._x_limit, padding=0)
-            self.metric_plot.setXRange(0, self._x_limit, padding=0)
+            # A little room left of 0, so a step-0 evaluation is not half under the axis.
+            start = -0.02 * self._x_limit
+            self.loss_plot.setXRange(start, self._x_limit, padding=0)
+            self.metric_plot.setXRange(start, self._x_limit, padding=0)
         values = [series.view()[1] for series in (self.test, self.full_train)]
         if len(y):
             values.append(y[-500:])
@@ -219,9 +222,9 @@ class LossView(QWidget):
         self.metric_plot.setLabel("left", label)
 
 
-def summary_text(step: int, evaluation: dict) -> str:
+def summary_text(step: int, evaluation: dict, origin: str = "fresh weights") -> str:
     """One line naming the latest evaluation's losses and accuracy or R²."""
-    parts = [f"step {step:,}:"]
+    parts = [f"step {step:,}:" if step else f"step 0 ({origin}):"]
     for key, name in (("train_loss", "train loss"), ("test_loss", "test loss")):
         if evaluation.get(key) is not None:
             parts.append(f"{name} {evaluation[key]:.4g}")

@@ -120,6 +120,7 @@ def test_opened_model_shows_its_evaluation(make_window, qtbot, tmp_path):
     assert other.files.open_path(path)
     summary = other.findChild(QLabel, "lossSummary")
     qtbot.waitUntil(lambda: "test accuracy" in summary.text(), timeout=5000)
+    assert "loaded weights" in summary.text()
     assert step_count(other) == 0 and loss_points(other) == 0
     assert other.views.loss.test.size == 1
     assert other.views.loss.test_curve.opts["symbol"] == "o"     # one point is still visible
