@@ -440,6 +440,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.frame_timer.stop()
+        # A pending re-check would load a trainer and start a new thread after the stop.
+        self._analysis_timer.stop()
         self.worker.release_gui()
         self.worker.stop()
         self.files.save_layout()
