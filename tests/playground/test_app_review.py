@@ -14,7 +14,7 @@ def test_reset_while_training_drops_every_earlier_record(make_window, qtbot):
     train, reset = window.actions["Train"], window.actions["Reset"]
     for _ in range(2):
         train.trigger()
-        qtbot.waitUntil(lambda: step_count(window) > 300, timeout=5000)
+        qtbot.waitUntil(lambda: step_count(window) > 100, timeout=10000)
         reset.trigger()
         qtbot.wait(300)
         assert step_count(window) == 0
