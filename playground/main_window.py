@@ -90,7 +90,15 @@ class MainWindow(QMainWindow):
         self._dock("Layer settings", self.properties, right)
         self._dock("Training", self.training_panel, right)
         self._dock("Loss", self.views.loss, bottom)
-        self._dock("Decision boundary", self.views.boundary, bottom)
+        from playground.stepthrough import TimelineView
+        self.timeline = TimelineView(self.worker.store)
+        self.timeline.stepChosen.connect(self.on_replay_step)
+        boundary_host = QWidget()
+        boundary_layout = QVBoxLayout(boundary_host)
+        boundary_layout.setContentsMargins(0, 0, 0, 0)
+        boundary_layout.addWidget(self.views.boundary, 1)
+        boundary_layout.addWidget(self.timeline)     # the replay timeline under the boundary
+        self._dock("Decision boundary", boundary_host, bottom)
         self._dock("Neurons", self.views.neurons, bottom)
         self._dock("Weights", self.views.weights, bottom)
         from playground.stepthrough import StepThroughPanel
@@ -264,6 +272,7 @@ class MainWindow(QMainWindow):
             self.worker.load(trainer)
         else:
             self.worker.unload()
+        self.timeline.set_store(self.worker.store)
         for key in ("Train", "Step", "Reset"):
             self.actions[key].setEnabled(ready)
             self.actions[key].setToolTip(self.actions[key].statusTip() if ready else
@@ -365,8 +374,32 @@ class MainWindow(QMainWindow):
     def _release_worker(self) -> None:
         self.worker.release_gui()
 
+    @Slot(int, dict)
+    def on_replay_step(self, step: int, state: dict) -> None:
+        """Show a stored step: its weights go into a separate replay model (never the trained
+        one) and the boundary, neuron and weights views are redrawn from it while paused."""
+        trainer = self.trainer
+        if trainer is None or self.worker.is_running or not state:
+            return
+        from types import SimpleNamespace
+        from engine.graph import build_model
+        from playground.snapshots import SnapshotMaker
+        replay = build_model(trainer.project.network, tuple(trainer.preprocessor.input_shape),
+                             trainer.seed, dtype=trainer.dtype)
+        replay.load_state_dict(state)
+        view = SimpleNamespace(model=replay, dataset=trainer.dataset, steps=step, epoch=0,
+                               preprocessor=trainer.preprocessor)
+        snapshot = SnapshotMaker(view).make(evaluate=False)
+        self.views.boundary.update_grid(snapshot.grid)
+        if self.views.neurons.feature_images:
+            self.views.neurons.update_snapshot(snapshot, self.views.layer_order,
+                                               self.views.output_id)
+        self.views.weights.update_snapshot(snapshot)
+        self.statusBar().showMessage(f"Replaying step {step:,} (training is paused)", 4000)
+
     def _frame(self) -> None:
         drained = self.worker.drain()
+        self.timeline.refresh()
         self.views.apply(drained)
         if drained.capture is not None:
             self.step_through.show_capture(*drained.capture)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from engine.snapshots import SnapshotStore
 from playground.snapshots import Snapshot, SnapshotMaker
 
 GUI_HOLD_LIMIT = 0.1    # longest the worker waits for a busy GUI before training anyway
@@ -79,6 +80,9 @@ class TrainingWorker(QObject):
         self._gui_idle = threading.Event()
         self._gui_idle.set()
         self._train_anyway_until = 0.0
+        # One replay store per run: written on the worker thread, read by the GUI's timeline
+        # (the store locks itself). A new trainer gets a new store; Reset clears it.
+        self.store = SnapshotStore()
 
     # ------------------------------------------------------------------ GUI-thread API
     def load(self, trainer) -> None:
@@ -86,7 +90,8 @@ class TrainingWorker(QObject):
         if self._thread is None or not self._thread.is_alive():
             # A new thread starts clean: commands left for a dead one (e.g. "stop") go.
             self._commands.clear()
-        self._send("load", (trainer, self._next_generation()))
+        self.store = SnapshotStore(self.store.cap_mb)
+        self._send("load", (trainer, self._next_generation(), self.store))
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._run, name="layerlab-trainer",
                                             daemon=True)
@@ -94,7 +99,7 @@ class TrainingWorker(QObject):
 
     def unload(self) -> None:
         """Drop the trainer (e.g. the network became invalid); nothing more is published."""
-        self._send("load", (None, self._next_generation()))
+        self._send("load", (None, self._next_generation(), None))
 
     def _next_generation(self) -> int:
         """Start a new generation: whatever the old trainer still publishes is ignored."""
@@ -216,6 +221,7 @@ class TrainingWorker(QObject):
         pending = 0
         last_snapshot = last_eval = 0.0
         snapshot_gap, evaluate_gap = self.snapshot_interval, self.evaluate_interval
+        store: SnapshotStore | None = None
         record_count = 0
         want_snapshot = False
         target_steps = 0
@@ -227,12 +233,13 @@ class TrainingWorker(QObject):
                 if command == "stop":
                     return
                 if command == "load":
-                    trainer, self._published = value
+                    trainer, self._published, store = value
                     running, pending, want_snapshot = False, 0, trainer is not None
                     self.trainer = trainer
                     if trainer is None:
                         maker = None
                         continue
+                    store.record(trainer.steps, trainer.model, force=True)
                     maker = SnapshotMaker(trainer)
                     next_eval = 0
                     target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
@@ -256,6 +263,7 @@ class TrainingWorker(QObject):
                     self._rate = (time.perf_counter(), trainer.steps)
                 elif command == "pause":
                     running, pending, want_snapshot = False, 0, True
+                    store.record(trainer.steps, trainer.model, force=True)
                 elif command == "step":
                     if trainer.diverged:
                         trainer.resume()
@@ -263,6 +271,8 @@ class TrainingWorker(QObject):
                 elif command == "reset":
                     trainer.reset()
                     self._published = value
+                    store.clear()
+                    store.record(0, trainer.model, force=True)
                     next_eval = 0
                     maker = SnapshotMaker(trainer)
                     running, pending, want_snapshot = False, 0, True
@@ -289,6 +299,7 @@ class TrainingWorker(QObject):
                 else:
                     record = trainer.step()
                 accuracy = record.accuracy if record.accuracy is not None else np.nan
+                store.record(record.step, trainer.model, force=bool(pending) and not running)
                 with self._lock:
                     if self._published == self._generation:
                         self._records.append((record.step, record.loss, accuracy))
@@ -302,6 +313,7 @@ class TrainingWorker(QObject):
                     self._message(DIVERGED_MESSAGE.format(step=record.step))
                 elif running and trainer.steps >= target_steps:
                     running, want_snapshot = False, True
+                    store.record(trainer.steps, trainer.model, force=True)
                     self._publish_state(trainer, running)
                     self.finished.emit()
             now = time.perf_counter()

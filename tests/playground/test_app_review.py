@@ -124,3 +124,24 @@ def test_opened_model_shows_its_evaluation(make_window, qtbot, tmp_path):
     assert step_count(other) == 0 and loss_points(other) == 0
     assert other.views.loss.test.size == 1
     assert other.views.loss.test_curve.opts["symbol"] == "o"     # one point is still visible
+
+
+def test_timeline_replays_stored_steps_into_the_views(make_window, qtbot):
+    window = make_window(CIRCLE)
+    for _ in range(40):
+        window.actions["Step"].trigger()
+    qtbot.waitUntil(lambda: step_count(window) == 40, timeout=5000)
+    qtbot.waitUntil(lambda: 40 in window.timeline.steps, timeout=3000)
+    assert 0 in window.timeline.steps
+    trained = window.worker.call(lambda t: t.model.state_dict())
+    before = np.array(window.views.boundary.image.image, copy=True) \
+        if hasattr(window.views.boundary, "image") else None
+    chosen = []
+    window.timeline.stepChosen.connect(lambda step, state: chosen.append(step))
+    window.timeline.set_step(0)
+    qtbot.waitUntil(lambda: chosen and chosen[-1] == 0, timeout=3000)
+    assert "Replaying step 0" in window.statusBar().currentMessage()
+    after = window.worker.call(lambda t: t.model.state_dict())
+    assert all(np.array_equal(trained[k], after[k]) for k in trained)   # trained model untouched
+    if before is not None:
+        assert not np.array_equal(before, window.views.boundary.image.image)
