@@ -390,7 +390,7 @@ class MainWindow(QMainWindow):
         view = SimpleNamespace(model=replay, dataset=trainer.dataset, steps=step, epoch=0,
                                preprocessor=trainer.preprocessor)
         snapshot = SnapshotMaker(view).make(evaluate=False)
-        self.views.boundary.update_grid(snapshot.grid)
+        self.views.boundary.update_grid(snapshot.grid, snapshot.frame)
         if self.views.neurons.feature_images:
             self.views.neurons.update_snapshot(snapshot, self.views.layer_order,
                                                self.views.output_id)

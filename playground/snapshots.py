@@ -15,6 +15,7 @@ from engine.probes import class_probabilities, layer_outputs
 FRAME = 6.0          # 2-D data lives in [-FRAME, FRAME]² (TF Playground's range)
 GRID_SIZE = 100      # decision grid resolution
 NEURON_GRID = 32     # neuron maps are small thumbnails
+MARGIN = 1.05        # the plane reaches 5 % past the farthest point
 
 
 @dataclass
@@ -29,11 +30,21 @@ class Snapshot:
     gradients: dict[str, np.ndarray] = field(default_factory=dict)    # param name → copy
     evaluation: dict | None = None
     seconds: float = 0.0                        # how long computing it took
+    frame: float = FRAME                        # the grid covers [-frame, frame]²
 
 
-def plane_points(size: int) -> np.ndarray:
-    """Raw 2-D points of a size × size grid over the frame, row-major from the bottom row."""
-    axis = np.linspace(-FRAME, FRAME, size, dtype=np.float32)
+def data_frame(dataset) -> float:
+    """Half-width of the square that holds every point: at least FRAME, rounded up to 0.5."""
+    arrays = [a for a in (dataset.x_train, dataset.x_test) if a is not None and len(a)]
+    if not arrays:
+        return FRAME
+    reach = max(float(np.abs(a[:, :2]).max()) for a in arrays) * MARGIN
+    return max(FRAME, float(np.ceil(reach * 2) / 2))
+
+
+def plane_points(size: int, frame: float = FRAME) -> np.ndarray:
+    """Raw 2-D points of a size × size grid over [-frame, frame]², row-major from the bottom."""
+    axis = np.linspace(-frame, frame, size, dtype=np.float32)
     x1, x2 = np.meshgrid(axis, axis)
     return np.stack([x1.ravel(), x2.ravel()], axis=1)
 
@@ -60,8 +71,10 @@ class SnapshotMaker:
         self.planar = dataset.kind == "2d"
         self.task = dataset.task
         self._grid_x = self._neuron_x = None
+        self.frame = FRAME
         if self.planar:
-            self._grid_x = trainer.preprocessor.transform(plane_points(GRID_SIZE))
+            self.frame = data_frame(dataset)
+            self._grid_x = trainer.preprocessor.transform(plane_points(GRID_SIZE, self.frame))
             self._neuron_x = trainer.preprocessor.transform(plane_points(NEURON_GRID))
 
     def make(self, evaluate: bool) -> Snapshot:
@@ -69,7 +82,7 @@ class SnapshotMaker:
         start = time.perf_counter()
         trainer = self.trainer
         model = trainer.model
-        snapshot = Snapshot(step=trainer.steps, epoch=trainer.epoch)
+        snapshot = Snapshot(step=trainer.steps, epoch=trainer.epoch, frame=self.frame)
         if self.planar:
             outputs = layer_outputs(model, self._grid_x, [model.output_id])[model.output_id]
             snapshot.grid = self._grid_values(model, outputs)

@@ -7,19 +7,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from playground import theme
-from playground.snapshots import FRAME
+from playground.snapshots import FRAME, data_frame  # noqa: F401 - data_frame re-exported
 
 
-MARGIN = 1.05   # the frame reaches 5 % past the farthest point
-
-
-def data_frame(dataset) -> float:
-    """Half-width of the square that holds every point: at least FRAME, rounded up to 0.5."""
-    arrays = [a for a in (dataset.x_train, dataset.x_test) if a is not None and len(a)]
-    if not arrays:
-        return FRAME
-    reach = max(float(np.abs(a[:, :2]).max()) for a in arrays) * MARGIN
-    return max(FRAME, float(np.ceil(reach * 2) / 2))
 
 
 class SquareHost(QWidget):

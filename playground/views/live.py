@@ -62,7 +62,7 @@ class LiveViews:
             self.loss.add_evaluation(step, evaluation)
         snapshot = drained.snapshot
         if snapshot is not None:
-            self.boundary.update_grid(snapshot.grid)
+            self.boundary.update_grid(snapshot.grid, snapshot.frame)
             if self.neurons.feature_images:
                 self.neurons.update_snapshot(snapshot, self.layer_order, self.output_id)
             self.weights.update_snapshot(snapshot)
