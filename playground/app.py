@@ -34,6 +34,8 @@ def create_main_window(project=None):
     from playground.session import Session
 
     ensure_application()
+    from playground.gui_gc import install_gui_collector
+    install_gui_collector()
     catalog.load_all()
     pg.setConfigOptions(antialias=False)
     session = Session()
@@ -53,6 +55,8 @@ def create_main_window(project=None):
     # The scheme follows the palette actually in use (also one set by an embedding app).
     theme.use_scheme(theme.palette_scheme(QApplication.instance()))
     theme.add_theme_menu(window)
+    from playground.image_docks import install_image_docks
+    install_image_docks(window)
     theme.restyle(window)
     if isinstance(project, (str, Path)) and Path(project).suffix == ".safetensors":
         window.files.open_model(Path(project))
