@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground import theme
@@ -12,6 +14,17 @@ MAX_POINTS = 5_000    # recorded steps kept per curve; beyond it every other one
 LOSS_FLOOR = 1e-8     # the log axis cannot show 0; smaller losses sit on this floor
 R2_FLOOR = -1.0       # lowest R² shown; worse values sit on it and the axis label says so
 EMPTY_TEXT = "No training yet: press Step or Train."
+BATCH_ALPHA = 70      # the batch-loss curve's opacity (0–255): noisy, so drawn faintly
+# (label, colour, opacity 0–1, swatch) of the legend row; the same colours serve both plots.
+LEGEND_ENTRIES: tuple[tuple[str, tuple[int, int, int], float, str], ...] = (
+    ("batch loss", theme.LOSS_TRAIN, 0.55, "&#9472;&#9472;&#9472;"),
+    ("train", theme.LOSS_TRAIN, 1.0, "&#9473;&#9473;&#9473;"),
+    ("test", theme.LOSS_TEST, 1.0, "&#9473;&#9473;&#9473;"),
+)
+LEGEND_TIP = ("Line colours, the same in both plots:\n"
+              "batch loss: each mini-batch's loss as it trains (noisy, drawn faintly)\n"
+              "train: the whole training set, at each evaluation\n"
+              "test: the held-out test set, at each evaluation")
 
 
 class GrowingSeries:
@@ -76,10 +89,9 @@ class LossView(QWidget):
         # No grid and hand-set ranges: pyqtgraph's grid and per-frame autorange cost ~25 ms
         # a paint, which would steal that time from training.
         self.loss_plot.enableAutoRange(False)
-        self.loss_plot.addLegend(offset=(-10, 10))
         # First item: every step's batch loss (noisy, so drawn faintly under the others).
         self.train_curve = self.loss_plot.plot(
-            [], [], pen=pg.mkPen((*theme.LOSS_TRAIN, 70), width=1), name="batch loss")
+            [], [], pen=pg.mkPen((*theme.LOSS_TRAIN, BATCH_ALPHA), width=1), name="batch loss")
         self.full_train_curve = self.loss_plot.plot(
             [], [], pen=pg.mkPen(theme.LOSS_TRAIN, width=2), name="train loss")
         self.test_curve = self.loss_plot.plot(
@@ -89,12 +101,14 @@ class LossView(QWidget):
         self.metric_plot.setLabel("left", "accuracy")
         self.metric_plot.setLabel("bottom", "step")
         self.metric_plot.enableAutoRange(False)
-        self.metric_plot.addLegend(offset=(-10, -10))
         # No setXLink: with axis labels changing width it can ping-pong resizes forever;
-        # _fit_ranges gives both plots the same x range instead.
+        # _fit_ranges gives both plots the same x range instead. One fixed width, wide enough
+        # for the longest log tick ("0.0001") beside the rotated label, keeps the two x axes
+        # aligned without re-layouts.
+        width = left_axis_width(self.loss_plot.getAxis("left"))
         for plot in (self.loss_plot, self.metric_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)
-            plot.getAxis("left").setWidth(48)
+            plot.getAxis("left").setWidth(width)
         self.train_metric = self.metric_plot.plot([], [], pen=pg.mkPen(theme.LOSS_TRAIN, width=2),
                                                   name="train")
         self.test_metric = self.metric_plot.plot([], [], pen=pg.mkPen(theme.LOSS_TEST, width=2),
@@ -103,7 +117,15 @@ class LossView(QWidget):
         self.summary.setObjectName("lossSummary")
         self.summary.setWordWrap(True)
         self.summary.setToolTip("The latest evaluation of the whole training and test sets")
+        # The legend is a row of its own above the plots, so it never covers a curve, whatever
+        # the dock's width or the loss range.
+        self.legend = QLabel(legend_html())
+        self.legend.setObjectName("lossLegend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        self.legend.setToolTip(LEGEND_TIP)
         layout.addWidget(self.summary)
+        layout.addWidget(self.legend)
         layout.addWidget(self.loss_plot, 3)
         layout.addWidget(self.metric_plot, 2)
         self.train = GrowingSeries()
@@ -222,9 +244,23 @@ class LossView(QWidget):
         self.metric_plot.setLabel("left", label)
 
 
+def legend_html() -> str:
+    """The legend row: a coloured line sample and a name per curve."""
+    entries = [f"<span style='color: rgba({r}, {g}, {b}, {alpha})'>{swatch}</span>&nbsp;{name}"
+               for name, (r, g, b), alpha, swatch in LEGEND_ENTRIES]
+    return "&nbsp;&nbsp;&nbsp; ".join(entries)
+
+
+def left_axis_width(axis: pg.AxisItem) -> int:
+    """Pixels the left axis needs for the widest tick text plus the rotated label."""
+    metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+    label = QFontMetrics(axis.label.font())
+    return metrics.horizontalAdvance("0.0001") + label.height() + 14
+
+
 def summary_text(step: int, evaluation: dict, origin: str = "fresh weights") -> str:
     """One line naming the latest evaluation's losses and accuracy or R²."""
-    parts = [f"step {step:,}:" if step else f"step 0 ({origin}):"]
+    parts = [f"step {step:,}" if step else f"step 0 ({origin})"]
     for key, name in (("train_loss", "train loss"), ("test_loss", "test loss")):
         if evaluation.get(key) is not None:
             parts.append(f"{name} {evaluation[key]:.4g}")
