@@ -2,10 +2,11 @@
 
 ``install_image_docks(window)`` adds Samples, Filters, Feature maps, Confusion and Draw docks
 (tabified together, shown only for image data). A GUI timer notices a new trainer by identity
-and asks a small background thread for probes at ~2 Hz; that thread copies the weights through
-``window.worker.call`` (between batches, on the training thread), loads them into its own
-replay model and computes filters, feature maps and the confusion matrix there. Results wait in
-a lock-protected slot that the timer drains: no Qt signal crosses threads.
+and asks a small background thread for probes at ~2 Hz. That thread only waits: through
+``window.worker.call`` the probe runs on the training thread between batches, loading the
+weights into a separate replay model and computing filters, feature maps and (within a time
+budget) the confusion matrix there, so it never competes with training for the GIL or BLAS.
+Results wait in a lock-protected slot that the timer drains: no Qt signal crosses threads.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from playground.images import (ConfusionView, DrawingPad, FeatureMapsView, Filte
 TICK_MS = 125            # GUI timer: drain results, check the trainer (~8 Hz)
 PROBE_INTERVAL = 0.5     # at most ~2 probe requests a second
 CONFUSION_LIMIT = 1000   # test samples the confusion matrix is computed on
-CALL_TIMEOUT = 2.0       # longest the probe thread waits for the training thread
+CALL_TIMEOUT = 30.0    # longest the probe thread waits for the training thread to answer
 PAD_INTERVAL = 1.0       # the drawing pad's model copy is refreshed at most this often
 SAMPLE_SEED_OFFSET = 0x5A  # the sample grid's selection differs from the training order
 
@@ -54,7 +55,7 @@ class _Result:
 
 
 class _ProbeThread:
-    """Background thread: copies weights from the worker and computes probes on a replay model."""
+    """Background thread that has the worker compute probes between batches and keeps the newest."""
 
     def __init__(self, worker) -> None:
         self.worker = worker
@@ -126,19 +127,21 @@ class _ProbeThread:
     def _probe(self, job: _Job) -> _Result | None:
         trainer = job.trainer
 
-        def copy_weights(current):
-            # Runs on the training thread between batches: copying is all it does.
+        def probe_between_batches(current):
+            # Runs on the training thread between batches, so the probe's forward passes never
+            # compete with training for the GIL or the BLAS threads: its cost is exactly the
+            # training time it takes, which the prober's budget keeps small.
             if current is not trainer:
                 return None
-            return current.steps, current.model.state_dict()
+            return self._compute(job, current.steps, current.model.state_dict())
 
         try:
-            copied = self.worker.call(copy_weights, timeout=CALL_TIMEOUT)
+            return self.worker.call(probe_between_batches, timeout=CALL_TIMEOUT)
         except TimeoutError:
             return None
-        if copied is None:
-            return None
-        steps, state = copied
+
+    def _compute(self, job: _Job, steps: int, state: dict) -> _Result:
+        trainer = job.trainer
         model = self._replay_model(trainer)
         model.load_state_dict(state)
         if job.confusion:
@@ -186,6 +189,7 @@ class ImageDocks(QObject):
         self.trainer = None
         self.dataset = None
         self.showing = False
+        self._hid_boundary = False
         self._sized = False
         self._probed_steps = -1
         self._probed_views: frozenset[str] = frozenset()
@@ -238,6 +242,16 @@ class ImageDocks(QObject):
         self.showing = show
         for dock in self.docks.values():
             dock.setVisible(show)
+        boundary = self.window.docks.get("Decision boundary")
+        if boundary is not None:
+            # A decision boundary needs 2-D inputs: for images its room goes to these docks.
+            # It comes back with 2-D data unless the person closed it themselves meanwhile.
+            if show and not boundary.isHidden():
+                boundary.hide()
+                self._hid_boundary = True
+            elif not show and self._hid_boundary:
+                boundary.show()
+                self._hid_boundary = False
         if not show:
             return
         # Raise once Qt has placed the shown tabs (the last one shown would be in front).

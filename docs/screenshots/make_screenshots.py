@@ -37,6 +37,7 @@ def shoot(preset: str, out: Path, name: str, seconds: float = 2.5, tab: str | No
         edit(window)
         window.run_analysis()
     if tab:
+        run_for(0.3)    # the image docks appear once the data is loaded
         window.docks[tab].raise_()
     if seconds:
         window.actions["Train"].trigger()
@@ -55,6 +56,10 @@ def main() -> int:
     shoot("circle", out, "weights_view", seconds=1.5, tab="Weights")
     shoot("blobs", out, "blobs_multiclass", seconds=2.0)
     shoot("digits_cnn", out, "digits_cnn", seconds=3.0, tab="Weights")
+    for tab, name in (("Confusion", "app_confusion"), ("Feature maps", "app_feature_maps"),
+                      ("Filters", "app_filters"), ("Samples", "app_samples"),
+                      ("Draw", "app_draw")):
+        shoot("digits_cnn", out, name, seconds=4.0, tab=tab)
 
     def break_it(window):
         window.session.select(0)

@@ -111,7 +111,10 @@ def test_two_d_data_hides_the_image_docks(make_window, qtbot):
     qtbot.waitUntil(lambda: docks.showing and not docks.docks["Confusion"].isHidden(),
                     timeout=5000)
     qtbot.waitUntil(lambda: len(docks.filters.filters) == 32, timeout=5000)
+    # A decision boundary needs 2-D data: its dock gives its room to the image docks.
+    assert window.docks["Decision boundary"].isHidden()
     window.session.open_preset("spiral")
     window.run_analysis()
     qtbot.waitUntil(lambda: not docks.showing, timeout=5000)
     assert all(docks.docks[title].isHidden() for title in TITLES)
+    assert not window.docks["Decision boundary"].isHidden()
