@@ -6,6 +6,8 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from engine.data.idx import download_for
+
 
 def make_actions(parent) -> dict[str, QAction]:
     """Create every action (not connected); keys are the objectNames without ``action``."""
@@ -143,9 +145,52 @@ class FileActions:
         self.window.run_analysis()
 
     def open_preset(self, name: str) -> None:
-        """Open a bundled example."""
+        """Open a bundled example (asking for data files it needs but that are not found)."""
         if self.confirm_discard():
-            self.session.open_preset(name)
+            self.ask_for_idx_files(self.load_preset(name))
+
+    def load_preset(self, preset: str | Path) -> list[str]:
+        """Open a preset (name or path) unasked; returns the IDX files still missing."""
+        return self.session.open_preset(preset, self._idx_folders())
+
+    def ask_for_idx_files(self, missing: list[str]) -> bool:
+        """Let the person point at missing IDX files; True when the project now uses them.
+
+        Cancelling keeps the project open: the Data panel then says what is missing, and its
+        "Open data file…" button opens the same dialog later.
+        """
+        from playground.images.idx_import_dialog import IdxImportDialog
+        if not missing:
+            return False
+        data = self.session.spec["data"]
+        download = download_for(" ".join(missing))
+        what = f"the {download.name} files" if download else "IDX files"
+        dialog = IdxImportDialog(self.session.base_dir, self.window)
+        dialog.set_reason(f"“{self.session.spec.get('name', 'This project')}” trains on "
+                          f"{what}, which LayerLab does not bundle, and {' and '.join(missing)} "
+                          f"{'was' if len(missing) == 1 else 'were'} not found. Choose the "
+                          f"downloaded files here.")
+        dialog.set_sampling(data.get("limit"), data.get("test_fraction"))
+        dialog.set_start_folder(self._idx_folders()[0] if self._idx_folders() else None)
+        if not dialog.exec():
+            self.window.statusBar().showMessage(
+                "No data files chosen: the Data panel says what is missing.", 10000)
+            return False
+        try:
+            settings = dialog.data_settings()
+        except ValueError as error:
+            self._error("Cannot use these files", error)
+            return False
+        self.session.set_data({**data, **settings}, "Use the chosen IDX files")
+        self.settings.set_folder("idx", Path(dialog.images_edit.text().strip()).expanduser()
+                                 .resolve())
+        return True
+
+    def _idx_folders(self) -> list[Path]:
+        """The folder IDX files were last chosen from, where presets look for theirs."""
+        if not self.settings.store.contains("folders/idx"):
+            return []
+        return [Path(self.settings.folder("idx"))]
 
     def save(self, ask: bool = False) -> Path | None:
         """Save the project (asks for a name the first time or with ``ask``)."""
@@ -292,15 +337,17 @@ class HelpActions:
 
     def _start_with_file(self, path: str) -> None:
         from engine.errors import ProjectError
-        from engine.project import load_project
-        if not self.window.files.confirm_discard():
+        files = self.window.files
+        if not files.confirm_discard():
             return
         try:
-            self.window.session.replace(load_project(path).to_json(), None)
+            missing = files.load_preset(Path(path))
         except (ProjectError, OSError) as error:
             self.window.statusBar().showMessage(str(error), 10000)
             return
+        # The project shows behind the dialog that asks for any missing data files.
         self.hide_start_page()
+        files.ask_for_idx_files(missing)
 
     def _start_new(self) -> None:
         self.window.files.new()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from engine.project import load_project, parse_project
 from engine.resources import resource_path
 
 SECTIONS = ("name", "seed", "data", "network", "training")
+IDX_FILE_KEYS = ("images", "labels")
 
 DEFAULT_PROJECT: dict[str, Any] = {
     "layerlab": 1,
@@ -194,10 +196,21 @@ class Session(QObject):
         project = load_project(path)
         self.replace(project.to_json(), Path(path))
 
-    def open_preset(self, name: str) -> None:
-        """Open a bundled preset as a new, unsaved project."""
-        project = load_project(resource_path("presets", f"{name}.json"))
-        self.replace(project.to_json(), None)
+    def open_preset(self, preset: str | Path, search: Sequence[Path] = ()) -> list[str]:
+        """Open a preset (a bundled name or a file's path) as a new, unsaved project.
+
+        IDX files the preset names (MNIST is not bundled) are looked for by file name in the
+        current folder, then in ``search``; found ones are stored as absolute paths so the
+        project keeps working wherever it is saved. Returns the files still missing.
+        """
+        path = Path(preset) if Path(preset).suffix == ".json" else \
+            resource_path("presets", f"{preset}.json")
+        spec = load_project(path).to_json()
+        located = locate_idx_files(spec["data"], [Path.cwd(), *search])
+        if located is not None:
+            spec["data"] = located
+        self.replace(spec, None)
+        return missing_idx_files(spec["data"], None)
 
     def new(self) -> None:
         """Start a new project from the default circle network."""
@@ -225,3 +238,42 @@ def _without_rate(training: dict | None) -> str:
     reduced = copy.deepcopy(training)
     reduced.get("optimizer", {}).pop("learning_rate", None)
     return json.dumps(reduced, sort_keys=True)
+
+
+def missing_idx_files(data: dict, base_dir: Path | None) -> list[str]:
+    """The files an ``idx`` data section names that do not exist; empty for other sources.
+
+    Relative paths start at ``base_dir``, else the current folder, as the engine resolves them.
+    """
+    if data.get("source") != "idx":
+        return []
+    base = base_dir if base_dir is not None else Path.cwd()
+    missing = []
+    for key in IDX_FILE_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and not (base / Path(value).expanduser()).is_file():
+            missing.append(value)
+    return missing
+
+
+def locate_idx_files(data: dict, folders: Sequence[Path]) -> dict | None:
+    """``data`` with absolute paths into the first folder that holds both IDX files.
+
+    In each folder the path as written is tried, then the bare file name. None when the
+    source is not ``idx`` or no folder has both; the other settings are kept.
+    """
+    if data.get("source") != "idx" or not all(isinstance(data.get(k), str)
+                                              for k in IDX_FILE_KEYS):
+        return None
+    for folder in folders:
+        base = Path(folder).expanduser().absolute()
+        found = {}
+        for key in IDX_FILE_KEYS:
+            written = Path(data[key]).expanduser()
+            path = next((p for p in (base / written, base / written.name) if p.is_file()), None)
+            if path is None:
+                break
+            found[key] = str(path)
+        else:
+            return {**copy.deepcopy(data), **found}
+    return None

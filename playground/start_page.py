@@ -14,6 +14,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QImage, QPixmap
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QSizePolicy, QVBoxLayout, QWidget)
 
+from engine.data.idx import download_for
 from engine.resources import resource_path
 from playground.appinfo import app_icon
 
@@ -80,12 +81,27 @@ def describe_preset(raw: dict) -> str:
     data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
     source = str(data.get("source", "circle"))
     label = SOURCE_LABELS.get(source, source)
+    if source == "idx":
+        # Not bundled: the card says so before anyone clicks (opening asks for the files).
+        download = download_for(f"{data.get('images', '')} {data.get('labels', '')}")
+        label = f"{download.name if download else 'IDX'} files needed"
     features = data.get("features")
     if isinstance(features, list) and len(features) > 2:
         label += f", {len(features)} features"
     network = raw.get("network") if isinstance(raw.get("network"), dict) else {}
     layers = network.get("layers") if isinstance(network.get("layers"), list) else []
     return f"{label} · {describe_network(layers)}"
+
+
+def files_needed(data: dict) -> str | None:
+    """For a card's tooltip: which data files a preset needs that LayerLab does not bundle."""
+    if data.get("source") != "idx":
+        return None
+    names = [str(data.get(key)) for key in ("images", "labels") if data.get(key)]
+    download = download_for(" ".join(names))
+    what = f"the {download.name} files" if download else "IDX files"
+    return (f"Needs {what} {' and '.join(names)}, which are not bundled: download them once; "
+            f"opening the preset looks for them in the current folder or asks where they are.")
 
 
 def load_presets(folder: Path | None = None) -> list[PresetInfo]:
@@ -250,7 +266,9 @@ class PresetCard(QPushButton):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setFixedWidth(CARD_WIDTH)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        needed = files_needed(info.data)
         self.setToolTip(f"<b>{html.escape(info.name)}</b><br>{html.escape(info.description)}"
+                        + (f"<br>{html.escape(needed)}" if needed else "") +
                         f"<br>Opens a copy of {html.escape(info.path.name)}; your changes never "
                         f"alter the preset.")
         self.setAccessibleName(f"Preset {info.name}")

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
 import string
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from engine.data.common import Source, limit_param, make_rng, resolve_path, test_fraction_param
+from engine.data.common import (Source, absolute_path, limit_param, make_rng, path_kind,
+                                resolve_path, test_fraction_param)
 from engine.data.dataset import Dataset, make_dataset
 from engine.data.images import image_input_names
 from engine.errors import ProjectError
@@ -31,6 +34,71 @@ DIGIT_NAMES = list(string.digits)
 EMNIST_BYCLASS = DIGIT_NAMES + list(string.ascii_uppercase) + list(string.ascii_lowercase)
 EMNIST_BALANCED = DIGIT_NAMES + list(string.ascii_uppercase) + list("abdefghnqrt")
 EMNIST_LETTERS = list(string.ascii_uppercase)
+
+
+@dataclass(frozen=True)
+class IdxDownload:
+    """Where one IDX data set comes from: the import dialog and missing-file errors say this."""
+
+    name: str
+    about: str
+    files: tuple[str, ...]
+    links: tuple[tuple[str, str], ...]  # (text shown in the dialog, address)
+    note: str = ""
+
+    def hint(self) -> str:
+        """One plain-text sentence: the set is not bundled, and where to download it."""
+        addresses = " or a mirror such as ".join(address for _, address in self.links)
+        note = f" ({self.note})" if self.note else ""
+        return (f"{self.name} is not bundled with LayerLab: download {' and '.join(self.files)} "
+                f"from {addresses}{note}")
+
+
+MNIST_DOWNLOAD = IdxDownload(
+    "MNIST", "70,000 handwritten digits",
+    ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    (("yann.lecun.com/exdb/mnist", "https://yann.lecun.com/exdb/mnist/"),
+     ("cvdfoundation/mnist", "https://github.com/cvdfoundation/mnist")))
+FASHION_DOWNLOAD = IdxDownload(
+    "Fashion-MNIST", "clothing, same format and file names as MNIST",
+    ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    (("zalandoresearch/fashion-mnist", "https://github.com/zalandoresearch/fashion-mnist"),),
+    "folder data/fashion")
+EMNIST_DOWNLOAD = IdxDownload(
+    "EMNIST", "letters, digits, balanced, ...",
+    ("emnist-letters-train-images-idx3-ubyte.gz", "emnist-letters-train-labels-idx1-ubyte.gz"),
+    (("NIST", "https://www.nist.gov/itl/products-and-services/emnist-dataset"),),
+    "the gzip archive; unzip it. Its images are stored transposed and its letters are "
+    "labelled from 1: both are handled")
+IDX_DOWNLOADS = (MNIST_DOWNLOAD, FASHION_DOWNLOAD, EMNIST_DOWNLOAD)
+
+
+def download_for(names_text: str) -> IdxDownload | None:
+    """The data set that file names point to (the standard MNIST names count), or None."""
+    text = names_text.lower()
+    if "emnist" in text:
+        return EMNIST_DOWNLOAD
+    if "fashion" in text:
+        return FASHION_DOWNLOAD
+    if "mnist" in text or re.search(r"(train|t10k)-(images|labels)-idx", text):
+        return MNIST_DOWNLOAD
+    return None
+
+
+def resolve_idx_path(value: str, base_dir: Path | None, file: str | None, where: str,
+                     names_text: str) -> Path:
+    """``resolve_path``, but a missing file also says where the data set comes from."""
+    path = absolute_path(value, base_dir, file, where)
+    if path_kind(path, file, where) != "missing":
+        return resolve_path(value, base_dir, file, where)
+    start = ("relative paths start at the project file's folder" if base_dir is not None else
+             "relative paths start at the current folder while the project is not saved")
+    what = f"file not found: {path} ({start})"
+    download = download_for(names_text)
+    if download is not None:
+        what += (f". {download.hint()}; put both files in {path.parent}, copy the project "
+                 f"file next to them, or set data.images and data.labels to where they are")
+    raise ProjectError(file, where, what)
 
 
 def _read_raw(path: Path, ndim: int, file: str | None, where: str) -> bytes:
@@ -150,8 +218,9 @@ class IdxSource(Source):
     def load(cls, settings: dict, seed: int, base_dir: Path | None,
              file: str | None) -> Dataset:
         """Read both files, check they agree, and give ``(1, H, W)`` samples in [0, 1]."""
-        image_path = resolve_path(settings["images"], base_dir, file, "data.images")
-        label_path = resolve_path(settings["labels"], base_dir, file, "data.labels")
+        names = f"{settings['images']} {settings['labels']}"
+        image_path = resolve_idx_path(settings["images"], base_dir, file, "data.images", names)
+        label_path = resolve_idx_path(settings["labels"], base_dir, file, "data.labels", names)
         images = read_idx(image_path, 3, file, "data.images")
         labels = read_idx(label_path, 1, file, "data.labels").astype(np.int64)
         if len(images) != len(labels):

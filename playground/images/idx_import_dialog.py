@@ -1,6 +1,7 @@
 """Import MNIST, EMNIST or Fashion-MNIST from downloaded IDX files into the project's data."""
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 
@@ -9,23 +10,26 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileD
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
+from engine.data.idx import IDX_DOWNLOADS, IdxDownload
 from playground.images.idx_detect import IdxInfo, companion_labels, detect_idx
 
+
+def _download_item(download: IdxDownload) -> str:
+    """One list item of the explanation, from the same facts the missing-file error uses."""
+    files = " and ".join(f"<code>{html.escape(name)}</code>" for name in download.files)
+    links = " or a mirror such as ".join(
+        f"<a href='{html.escape(address)}'>{html.escape(text)}</a>"
+        for text, address in download.links)
+    note = f" ({html.escape(download.note)})" if download.note else ""
+    return (f"<li><b>{html.escape(download.name)}</b> ({html.escape(download.about)}): "
+            f"{files} from {links}{note}.</li>")
+
+
 SOURCES_TEXT = (
-    "<p>IDX is the simple binary format of the classic handwriting sets. Download the files "
-    "once and pick them here (the <code>.gz</code> files work as they are):</p><ul>"
-    "<li><b>MNIST</b> (70,000 handwritten digits): "
-    "<code>train-images-idx3-ubyte.gz</code> and <code>train-labels-idx1-ubyte.gz</code> "
-    "from <a href='https://yann.lecun.com/exdb/mnist/'>yann.lecun.com/exdb/mnist</a> or a "
-    "mirror such as <a href='https://github.com/cvdfoundation/mnist'>cvdfoundation/mnist</a>."
-    "</li><li><b>Fashion-MNIST</b> (clothing, same format): "
-    "<a href='https://github.com/zalandoresearch/fashion-mnist'>zalandoresearch/fashion-mnist"
-    "</a>, folder <code>data/fashion</code>.</li>"
-    "<li><b>EMNIST</b> (letters, digits, balanced, ...): the <i>gzip</i> archive from "
-    "<a href='https://www.nist.gov/itl/products-and-services/emnist-dataset'>NIST</a>; unzip "
-    "it and pick e.g. <code>emnist-letters-train-images-idx3-ubyte.gz</code>. EMNIST images "
-    "are stored transposed and its letters are labelled from 1: both are handled.</li></ul>"
-    "<p>The variant is recognised from the file names (keep them as downloaded) and the "
+    "<p>IDX is the simple binary format of the classic handwriting sets. They are not bundled "
+    "with LayerLab: download the files once and pick them here (the <code>.gz</code> files "
+    "work as they are):</p><ul>" + "".join(_download_item(d) for d in IDX_DOWNLOADS) +
+    "</ul><p>The variant is recognised from the file names (keep them as downloaded) and the "
     "labels. A sample limit keeps training quick: 5,000 MNIST images already reach about 95% "
     "with a small CNN.</p>")
 
@@ -43,7 +47,11 @@ class IdxImportDialog(QDialog):
         self.setWindowTitle("Import MNIST / EMNIST / Fashion-MNIST")
         self.base_dir = Path(base_dir) if base_dir else None
         self.info: IdxInfo | None = None
+        self.start_folder: Path | None = None
 
+        # Why the dialog opened on its own (a project whose files are missing); hidden otherwise.
+        self.reason = QLabel(objectName="idxReason", wordWrap=True)
+        self.reason.setVisible(False)
         explanation = QLabel(SOURCES_TEXT, objectName="idxExplanation", wordWrap=True)
         explanation.setOpenExternalLinks(True)
         self.images_edit = QLineEdit(objectName="idxImages")
@@ -71,6 +79,7 @@ class IdxImportDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.reason)
         layout.addWidget(explanation)
         layout.addLayout(form)
         layout.addWidget(self.detected)
@@ -92,6 +101,22 @@ class IdxImportDialog(QDialog):
         self.images_edit.setText(str(images))
         if labels is not None:
             self.labels_edit.setText(str(labels))
+
+    def set_reason(self, text: str) -> None:
+        """Say above the explanation why the files are asked for (plain text; empty hides)."""
+        self.reason.setText(f"<b>{html.escape(text)}</b>" if text else "")
+        self.reason.setVisible(bool(text))
+
+    def set_sampling(self, limit: int | None, test_fraction: float | None) -> None:
+        """Start from a project's sample limit and test fraction (None keeps the default)."""
+        if limit is not None:
+            self.limit_spin.setValue(int(limit))
+        if test_fraction is not None:
+            self.test_spin.setValue(float(test_fraction))
+
+    def set_start_folder(self, folder: str | Path | None) -> None:
+        """Where the Browse buttons open while no file is chosen (default: the project's)."""
+        self.start_folder = Path(folder) if folder else None
 
     def data_settings(self) -> dict:
         """The project's ``data`` object for the chosen files (ValueError if none detected)."""
@@ -162,4 +187,4 @@ class IdxImportDialog(QDialog):
         current = self.images_edit.text().strip()
         if current:
             return str(Path(current).parent)
-        return str(self.base_dir or Path.home())
+        return str(self.start_folder or self.base_dir or Path.home())

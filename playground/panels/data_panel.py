@@ -21,6 +21,7 @@ NO_NOISE = "Hand-placed points have no noise"
 REGENERATE = "Draw a new sample of the data (changes the project seed)"
 NO_REGENERATE = "Hand-placed points are not generated; edit them on the plot or press Clear"
 PLAYGROUND_KEYS = ("noise", "test_fraction", "features", "points", "samples")
+FILE_SOURCES = ("csv", "npz", "idx", "folder")
 FILE_FILTERS = {"csv": "CSV tables (*.csv)", "npz": "NumPy archives (*.npz)"}
 
 
@@ -156,7 +157,7 @@ class DataPanel(QWidget):
             self.playground.setVisible(is_2d)
             self.draw.setVisible(name == "points")
             self.samples.setEnabled("samples" in data)
-            self.open_file.setVisible(name in ("csv", "npz", "idx", "folder"))
+            self.open_file.setVisible(name in FILE_SOURCES)
             self.ratio.setValue(round(100 * (1 - float(data.get("test_fraction", 0.5)))))
             self.ratio_label.setText(f"{self.ratio.value()} : {100 - self.ratio.value()}")
             self.noise.setValue(round(100 * float(data.get("noise", 0.0))))
@@ -198,6 +199,10 @@ class DataPanel(QWidget):
 
     def show_error(self, text: str | None) -> None:
         """Show a data problem (e.g. a file that cannot be read) in the panel."""
+        source = self.session.spec["data"].get("source")
+        if text and "file not found" in text and source in FILE_SOURCES:
+            chosen = "files" if source == "idx" else "file" if source != "folder" else "folder"
+            text += f" — press “{self.open_file.text()}” to choose the {chosen}."
         self.error.setText(text or "")
 
     def set_preview(self, widget: QWidget | None) -> None:
@@ -272,6 +277,8 @@ class DataPanel(QWidget):
         if name == "idx":
             from playground.images.idx_import_dialog import IdxImportDialog
             dialog = IdxImportDialog(base, self)
+            data = self.session.spec["data"]
+            dialog.set_sampling(data.get("limit"), data.get("test_fraction"))
             if dialog.exec():
                 try:
                     settings = dialog.data_settings()

@@ -13,15 +13,19 @@ PRESETS = sorted(path.stem for path in resource_path("presets").glob("*.json"))
 
 def test_expected_presets_are_bundled() -> None:
     for name in ("circle", "xor", "gaussian", "spiral", "moons", "blobs", "regression",
-                 "digits_mlp", "digits_cnn", "residual", "branches"):
+                 "digits_mlp", "digits_cnn", "residual", "branches", "mnist_lenet"):
         assert name in PRESETS
 
 
 @pytest.mark.parametrize("name", PRESETS)
-def test_preset_loads_prepares_and_takes_a_step(name: str) -> None:
+def test_preset_loads_prepares_and_takes_a_step(name: str, tmp_path) -> None:
     from engine.project import load_project
     from engine.trainer import Trainer
-    project = load_project(resource_path("presets", f"{name}.json"))
+    path = resource_path("presets", f"{name}.json")
+    if name == "mnist_lenet":   # MNIST is not bundled: the preset beside a synthetic stand-in
+        from tests.engine.test_mnist_preset import synthetic_mnist_preset
+        path = synthetic_mnist_preset(tmp_path)
+    project = load_project(path)
     trainer = Trainer(project)
     record = trainer.step()
     assert not record.diverged and record.loss == record.loss

@@ -25,7 +25,11 @@ def saved_presets(tmp_path_factory):
 
     def get(preset: Path):
         if preset not in cache:
-            project = load_project(preset)
+            path = preset
+            if preset.stem == "mnist_lenet":   # MNIST is not bundled: a synthetic stand-in
+                from tests.engine.test_mnist_preset import synthetic_mnist_preset
+                path = synthetic_mnist_preset(tmp_path_factory.mktemp("mnist_data"))
+            project = load_project(path)
             trainer = Trainer(project, prepare(project))
             for _ in range(3):
                 trainer.step()

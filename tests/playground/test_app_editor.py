@@ -143,7 +143,13 @@ def test_trained_model_saves_and_reopens_with_its_weights(make_window, qtbot, tm
     assert reopened.findChild(QAction, "actionTrain").isEnabled()
 
 
-def test_presets_menu_opens_every_preset(make_window, qtbot):
+def test_presets_menu_opens_every_preset(make_window, qtbot, tmp_path, monkeypatch):
+    from tests.engine.test_mnist_preset import write_synthetic_mnist
+    # MNIST is not bundled: the preset finds a synthetic stand-in in the current folder.
+    write_synthetic_mnist(tmp_path / "mnist", count=60)
+    monkeypatch.chdir(tmp_path / "mnist")
+    from playground.images.idx_import_dialog import IdxImportDialog
+    monkeypatch.setattr(IdxImportDialog, "exec", lambda dialog: pytest.fail("asked for files"))
     window = make_window(CIRCLE)
     presets = [a for a in window.findChildren(QAction) if a.objectName().startswith("preset_")]
     assert len(presets) >= 5
