@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
         # Weights carried over a training-settings edit (epochs, batch size, optimizer…):
         # kept only while no network or data edit arrives before the rebuild.
         self._carried_weights: dict | None = None
+        self._carried_progress: tuple[int, int, bool] | None = None   # steps, epoch, running
         self._sized = False
         self._sticky: str | None = None   # a worker failure stays shown until the next command
         self.worker = TrainingWorker(parent=self)
@@ -208,16 +209,23 @@ class MainWindow(QMainWindow):
     @Slot()
     def _forget_carried_weights(self) -> None:
         self._carried_weights = None
+        self._carried_progress = None
 
     @Slot()
     def on_training_changed(self) -> None:
         """Training-only edits rebuild the trainer but keep the trained weights."""
+        running = self.worker.is_running or self.actions["Train"].isChecked()
         self.schedule_analysis()
         if self.trainer is not None and self.pending_weights is None:
             try:
-                self._carried_weights = self.worker.call(lambda t: t.model.state_dict())
+                weights, steps, epoch = self.worker.call(
+                    lambda t: (t.model.state_dict(), t.steps, t.epoch))
             except TimeoutError:
                 self._carried_weights = None
+                return
+            self._carried_weights = weights
+            # The step count, the curves and a running training go on from here.
+            self._carried_progress = (steps, epoch, running)
 
     @Slot(bool)
     def _show_train_state(self, running: bool) -> None:
@@ -241,6 +249,7 @@ class MainWindow(QMainWindow):
         ready = analysis.error is None and analysis.prepared is not None
         trainer = None
         carried, self._carried_weights = self._carried_weights, None
+        progress, self._carried_progress = self._carried_progress, None
         kept = False
         loaded = self.pending_weights is not None
         if ready:
@@ -251,6 +260,9 @@ class MainWindow(QMainWindow):
                     trainer.model.load_state_dict(self.pending_weights)
                 elif carried is not None:
                     kept = self._load_carried(trainer, carried)
+                    if kept and progress is not None:
+                        # The next step starts a fresh epoch: shuffling restarts, counts go on.
+                        trainer.steps, trainer.epoch = progress[0], progress[1]
             except (ProjectError, ValueError, KeyError) as error:
                 analysis.error, ready = str(error), False
         self.pending_weights = None
@@ -258,12 +270,14 @@ class MainWindow(QMainWindow):
         if carried is not None and trainer is not None:
             # The old "Finished N epochs" or rate message no longer describes this trainer.
             self.statusBar().showMessage(
-                "Training settings changed: kept the trained weights; the step count and "
-                "curves start again from here." if kept else
+                "Training settings changed: training goes on with the trained weights and "
+                "the new settings." if kept else
                 "Training settings changed: the weights did not fit, so training starts "
                 "from fresh weights.", 10000)
+        continued = kept and progress is not None
         data_ok = not (analysis.error or "").startswith("data")
-        self.views.set_trainer(trainer, self.analyzer.last_dataset if data_ok else None)
+        self.views.set_trainer(trainer, self.analyzer.last_dataset if data_ok else None,
+                               keep_curves=continued)
         self.views.loss.origin = ("loaded weights" if loaded and trainer is not None
                                   else "kept weights" if kept else "fresh weights")
         self.step_through.clear()
@@ -281,7 +295,13 @@ class MainWindow(QMainWindow):
             self.show_banner(self._sticky, warning=True)
         else:
             self.show_banner(f"Cannot train yet — {analysis.error}")
-        self.set_counters(0, 0, 0.0)
+        if continued:
+            self.set_counters(trainer.steps, trainer.epoch, 0.0)
+            if progress[2]:
+                self.actions["Train"].setChecked(True)
+                self.worker.start()
+        else:
+            self.set_counters(0, 0, 0.0)
 
     @staticmethod
     def _load_carried(trainer, weights: dict) -> bool:

@@ -26,13 +26,16 @@ class LiveViews:
         self.snapshot_times: list[float] = []   # GUI-side refresh times (benchmarks read them)
         self._last_curve = 0.0
 
-    def set_trainer(self, trainer, dataset=None) -> None:
+    def set_trainer(self, trainer, dataset=None, keep_curves: bool = False) -> None:
         """A new network or data set: clear the curves and draw the data.
 
         Without a trainer (the network is invalid) the data is still drawn when given.
+        ``keep_curves``: the trainer goes on from the previous one's weights and step count
+        (training settings changed), so its curves continue the old ones.
         """
         dataset = trainer.dataset if trainer is not None else dataset
-        self.loss.clear()
+        if not keep_curves:
+            self.loss.clear()
         self.weights.clear()
         self.boundary.set_data(dataset)
         if trainer is None:

@@ -40,7 +40,15 @@ def test_training_only_edit_keeps_the_weights(make_window, qtbot):
                     and window.trainer.project.training["batch_size"] == 20, timeout=3000)
     kept = window.worker.call(lambda t: t.model.state_dict())
     assert all(np.array_equal(trained[k], kept[k]) for k in trained)
-    assert "kept the trained weights" in window.statusBar().currentMessage()
+    assert "with the trained weights" in window.statusBar().currentMessage()
+    # The step count and the curve go on from step 30.
+    assert window.trainer.steps == 30 and step_count(window) == 30
+    assert loss_points(window) == 30
+    window.actions["Step"].trigger()
+    qtbot.waitUntil(lambda: step_count(window) == 31, timeout=3000)
+    qtbot.waitUntil(lambda: loss_points(window) == 31, timeout=3000)
+    x, _ = window.views.loss.train.view()
+    assert list(x[-2:]) == [30.0, 31.0]
     # A network edit after that starts from fresh weights again.
     layers = [dict(layer) for layer in window.session.layers]
     layers[0]["units"] = 5
@@ -50,6 +58,21 @@ def test_training_only_edit_keeps_the_weights(make_window, qtbot):
                     != trained["dense_1.weight"].shape
                     if "dense_1.weight" in trained else window.trainer is not None,
                     timeout=3000)
+
+
+def test_training_edit_while_running_keeps_running(make_window, qtbot):
+    window = make_window(CIRCLE)
+    window.actions["Train"].trigger()
+    qtbot.waitUntil(lambda: step_count(window) > 50, timeout=5000)
+    training = dict(window.session.spec["training"], batch_size=20)
+    window.session.set_training(training, "batch size")
+    qtbot.waitUntil(lambda: window.trainer is not None
+                    and window.trainer.project.training["batch_size"] == 20, timeout=3000)
+    continued_from = window.trainer.steps
+    assert continued_from > 50
+    qtbot.waitUntil(lambda: window.trainer.steps > continued_from + 20, timeout=5000)
+    assert window.actions["Train"].isChecked() and window.worker.is_running
+    window.actions["Train"].trigger()
 
 
 def test_train_action_reads_pause_while_running(make_window, qtbot):
