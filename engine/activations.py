@@ -13,7 +13,7 @@ import numpy as np
 from engine.ops import activation as ops
 from engine.params import Param
 from engine.registry import ACTIVATIONS
-from engine.tensor import Tensor
+from engine.tensor import Op, Tensor
 
 
 class Activation:
@@ -34,6 +34,18 @@ class Activation:
         raise NotImplementedError
 
 
+class OpActivation(Activation):
+    """Base of the entries that record one op of ``engine.ops.activation``."""
+
+    op: ClassVar[type[Op]]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        # ``apply`` is the op's own apply: layers bind it once at build time, so a training
+        # step pays no wrapper call per activation.
+        cls.apply = staticmethod(cls.op.apply)
+
+
 @ACTIVATIONS.register("linear")
 class Linear(Activation):
     """Identity: the output is the weighted sum itself."""
@@ -50,15 +62,11 @@ class Linear(Activation):
 
 
 @ACTIVATIONS.register("relu")
-class ReLU(Activation):
+class ReLU(OpActivation):
     """max(x, 0)."""
 
     init = "he"
-
-    @staticmethod
-    def apply(x: Tensor) -> Tensor:
-        """ReLU op."""
-        return ops.ReLU.apply(x)
+    op = ops.ReLU
 
     @staticmethod
     def numpy(x: np.ndarray) -> np.ndarray:
@@ -67,15 +75,11 @@ class ReLU(Activation):
 
 
 @ACTIVATIONS.register("leaky_relu")
-class LeakyReLU(Activation):
+class LeakyReLU(OpActivation):
     """x for x > 0, else 0.01 x."""
 
     init = "he"
-
-    @staticmethod
-    def apply(x: Tensor) -> Tensor:
-        """Leaky ReLU op."""
-        return ops.LeakyReLU.apply(x)
+    op = ops.LeakyReLU
 
     @staticmethod
     def numpy(x: np.ndarray) -> np.ndarray:
@@ -84,77 +88,46 @@ class LeakyReLU(Activation):
 
 
 @ACTIVATIONS.register("elu")
-class ELU(Activation):
+class ELU(OpActivation):
     """x for x > 0, else exp(x) - 1."""
 
     init = "he"
-
-    @staticmethod
-    def apply(x: Tensor) -> Tensor:
-        """ELU op."""
-        return ops.ELU.apply(x)
-
-    @staticmethod
-    def numpy(x: np.ndarray) -> np.ndarray:
-        """x for x > 0, else exp(x) - 1."""
-        return ops.elu_numpy(x)
+    op = ops.ELU
+    numpy = staticmethod(ops.elu_numpy)
 
 
 @ACTIVATIONS.register("gelu")
-class GELU(Activation):
+class GELU(OpActivation):
     """Gaussian error linear unit (tanh approximation)."""
 
     init = "he"
-
-    @staticmethod
-    def apply(x: Tensor) -> Tensor:
-        """GELU op."""
-        return ops.GELU.apply(x)
-
-    @staticmethod
-    def numpy(x: np.ndarray) -> np.ndarray:
-        """GELU, tanh approximation."""
-        return ops.gelu_numpy(x)
+    op = ops.GELU
+    numpy = staticmethod(ops.gelu_numpy)
 
 
 @ACTIVATIONS.register("tanh")
-class Tanh(Activation):
+class Tanh(OpActivation):
     """Hyperbolic tangent, output in (-1, 1)."""
 
-    @staticmethod
-    def apply(x: Tensor) -> Tensor:
-        """Tanh op."""
-        return ops.Tanh.apply(x)
-
-    @staticmethod
-    def numpy(x: np.ndarray) -> np.ndarray:
-        """tanh(x)."""
-        return np.tanh(x)
+    op = ops.Tanh
+    numpy = staticmethod(np.tanh)
 
 
 @ACTIVATIONS.register("sigmoid")
-class Sigmoid(Activation):
+class Sigmoid(OpActivation):
     """Logistic sigmoid, output in (0, 1)."""
 
-    @staticmethod
-    def apply(x: Tensor) -> Tensor:
-        """SigmoidOp (binary_crossentropy recognises it and uses the logits)."""
-        return ops.SigmoidOp.apply(x)
-
-    @staticmethod
-    def numpy(x: np.ndarray) -> np.ndarray:
-        """1 / (1 + exp(-x)), overflow-free."""
-        return ops.sigmoid_numpy(x)
+    # binary_crossentropy recognises SigmoidOp outputs and differentiates the logits instead.
+    op = ops.SigmoidOp
+    numpy = staticmethod(ops.sigmoid_numpy)
 
 
 @ACTIVATIONS.register("softmax")
-class Softmax(Activation):
+class Softmax(OpActivation):
     """Softmax over the last axis: positive outputs that sum to 1."""
 
-    @staticmethod
-    def apply(x: Tensor) -> Tensor:
-        """SoftmaxOp (categorical_crossentropy recognises it and uses the logits)."""
-        return ops.SoftmaxOp.apply(x)
+    # categorical_crossentropy recognises SoftmaxOp outputs and differentiates the logits instead.
+    op = ops.SoftmaxOp
 
     @staticmethod
     def numpy(x: np.ndarray) -> np.ndarray:

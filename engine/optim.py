@@ -38,6 +38,26 @@ EPSILON = Param("epsilon", "float", default=1e-8, minimum=0.0, exclusive_minimum
                 maximum=1.0, log_scale=True, help="added to the denominator for stability")
 
 
+def _lerp_toward(average: np.ndarray, value: np.ndarray, weight: float,
+                 scratch: np.ndarray) -> None:
+    """``average += weight·(value - average)`` in place (PyTorch's lerp form of a moving average).
+
+    ``value`` may be ``scratch`` itself (e.g. g² computed into it), so no temporary is needed.
+    """
+    np.subtract(value, average, out=scratch)
+    scratch *= weight
+    average += scratch
+
+
+def _rms_step(numerator: np.ndarray, square_avg: np.ndarray, epsilon: float, step_size: float,
+              delta: np.ndarray) -> None:
+    """``delta = -step_size · numerator / (√square_avg + epsilon)``, written into ``delta``."""
+    np.sqrt(square_avg, out=delta)
+    delta += epsilon
+    np.divide(numerator, delta, out=delta)
+    delta *= -step_size
+
+
 class Optimizer:
     """Base: holds parameters, gradients and moments in one flat buffer; subclasses update it."""
 
@@ -74,6 +94,10 @@ class Optimizer:
         self._scratch = self.buffer[2]
         self._states = {state: self.buffer[3 + i] for i, state in enumerate(self.state_names)}
         self.weight_count = sum(p.data.size for name, p in ordered if is_regularized(name))
+        # Views made once: the buffer is never reallocated (load_state copies into it), and the
+        # Trainer reads them up to three times a step.
+        self.weights = self.flat[:self.weight_count]
+        self.weight_grads = self.grad_flat[:self.weight_count]
 
         self._parameters: list[Parameter] = []
         self._slices: dict[str, tuple[slice, tuple[int, ...]]] = {}
@@ -92,16 +116,6 @@ class Optimizer:
 
     def _check(self, file: str | None, where: str) -> None:
         """Cross-field checks beyond each Param's own limits (subclasses extend)."""
-
-    @property
-    def weights(self) -> np.ndarray:
-        """View of every regularized weight, flattened (the start of the parameter row)."""
-        return self.flat[:self.weight_count]
-
-    @property
-    def weight_grads(self) -> np.ndarray:
-        """View of the gradients of the regularized weights (after ``gather_grads``)."""
-        return self.grad_flat[:self.weight_count]
 
     def zero_grad(self) -> None:
         """Forget the gradients held by the parameters (backward accumulates into them)."""
@@ -125,9 +139,12 @@ class Optimizer:
         self.step_count += 1
         self._update(self.flat, self.grad_flat, self._scratch)
         if self.record_update:
-            self._last_update_flat = self._scratch.copy()
-            self.last_update = {name: self._last_update_flat[span].reshape(shape)
+            changes = self._scratch.copy()
+            self.last_update = {name: changes[span].reshape(shape)
                                 for name, (span, shape) in self._slices.items()}
+        elif self.last_update:
+            # An unrecorded step leaves no Δw: an older step's would be read as this one's.
+            self.last_update = {}
 
     def _update(self, params: np.ndarray, grads: np.ndarray, delta: np.ndarray) -> None:
         """Apply one step in place; leave the applied change Δw in ``delta``."""
@@ -207,17 +224,10 @@ class RMSprop(Optimizer):
     state_names = ("square_avg",)
 
     def _update(self, params: np.ndarray, grads: np.ndarray, delta: np.ndarray) -> None:
-        rho = self.settings["rho"]
         square_avg = self._states["square_avg"]
-        # square_avg += (1 - rho) * (g² - square_avg), written without temporaries.
-        np.multiply(grads, grads, out=delta)
-        delta -= square_avg
-        delta *= 1.0 - rho
-        square_avg += delta
-        np.sqrt(square_avg, out=delta)
-        delta += self.settings["epsilon"]
-        np.divide(grads, delta, out=delta)
-        delta *= -self.learning_rate
+        _lerp_toward(square_avg, np.multiply(grads, grads, out=delta), 1.0 - self.settings["rho"],
+                     delta)
+        _rms_step(grads, square_avg, self.settings["epsilon"], self.learning_rate, delta)
         params += delta
 
 
@@ -242,21 +252,12 @@ class Adam(Optimizer):
         beta1, beta2 = self.settings["beta1"], self.settings["beta2"]
         m, v = self._states["m"], self._states["v"]
         t = self.step_count
-        # m += (1 - β1)(g - m); v += (1 - β2)(g² - v): PyTorch's lerp form, in place.
-        np.subtract(grads, m, out=delta)
-        delta *= 1.0 - beta1
-        m += delta
-        np.multiply(grads, grads, out=delta)
-        delta -= v
-        delta *= 1.0 - beta2
-        v += delta
+        _lerp_toward(m, grads, 1.0 - beta1, delta)
+        _lerp_toward(v, np.multiply(grads, grads, out=delta), 1.0 - beta2, delta)
         # lr/c1 · m / (√v/√c2 + ε) = (lr·√c2/c1) · m / (√v + ε·√c2): one pass fewer.
         root_c2 = math.sqrt(1.0 - beta2 ** t)
         step_size = self.learning_rate * root_c2 / (1.0 - beta1 ** t)
-        np.sqrt(v, out=delta)
-        delta += self.settings["epsilon"] * root_c2
-        np.divide(m, delta, out=delta)
-        delta *= -step_size
+        _rms_step(m, v, self.settings["epsilon"] * root_c2, step_size, delta)
         before = self._decay(params)
         params += delta
         if before is not None:

@@ -15,6 +15,7 @@ do nothing until ``reset()`` or ``resume()``.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Callable
@@ -79,6 +80,9 @@ class Trainer:
         """Adopt ``model`` and give it a fresh optimizer (its weights move into a flat buffer)."""
         self.model = model
         self.model.train()
+        if self.prepared.model is not model:
+            # A copy, not an edit: callers may share the Prepared they passed in (the GUI does).
+            self.prepared = dataclasses.replace(self.prepared, model=model)
         self.optimizer: Optimizer = make_optimizer(
             list(model.named_parameters()), self.project.training["optimizer"], file=self.file)
         self.dtype = self.optimizer.dtype

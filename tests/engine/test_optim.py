@@ -131,6 +131,32 @@ def test_record_update_is_off_by_default_and_missing_grads_count_as_zero():
     np.testing.assert_array_equal(named[1][1].data, before[1])
 
 
+def test_last_update_describes_the_last_step_only():
+    named = _params()
+    optimizer = make_optimizer(named, {"type": "sgd", "learning_rate": 1.0}, record_update=True)
+    _set_grads(named, GRADS)
+    optimizer.step()
+    np.testing.assert_array_equal(optimizer.last_update["dense_1.bias"], -GRADS[1])
+    optimizer.record_update = False
+    _set_grads(named, GRADS)
+    optimizer.step()
+    assert optimizer.last_update == {}
+
+
+def test_weight_views_follow_the_buffer_through_load_state():
+    named = _params()
+    optimizer = make_optimizer(named, {"type": "sgd", "learning_rate": 1.0})
+    saved = optimizer.save_state()
+    _set_grads(named, GRADS)
+    optimizer.step()
+    np.testing.assert_array_equal(optimizer.weight_grads,
+                                  np.concatenate([GRADS[0].ravel(), GRADS[2].ravel()]))
+    optimizer.load_state(saved)
+    assert np.shares_memory(optimizer.weights, optimizer.flat)
+    np.testing.assert_array_equal(np.sort(optimizer.weights), [-2.0, -1.0, 0.0, 0.5, 1.0, 3.0])
+    assert not optimizer.weight_grads.any()
+
+
 def test_save_and_load_state_round_trip():
     named = _params()
     optimizer = make_optimizer(named, {"type": "adam"})

@@ -185,6 +185,18 @@ def test_activations_match_torch(name: str) -> None:
     close(x.grad, tx.grad)
 
 
+def test_activation_entries_record_their_own_op() -> None:
+    x = Tensor(np.array([[-1.5, 0.0, 2.0]]), requires_grad=True)
+    for name in ACTIVATIONS.names():
+        entry = ACTIVATIONS.entries[name]
+        out = entry.apply(x)
+        if name == "linear":
+            assert out is x
+        else:
+            assert type(out.op) is entry.op and out.op.inputs[0] is x
+        np.testing.assert_allclose(out.data, entry.numpy(x.data), rtol=1e-12)
+
+
 def test_extreme_logits_stay_finite() -> None:
     logits = np.array([[-1000.0], [1000.0], [0.0]], dtype=np.float32)
     x = Tensor(logits, requires_grad=True)

@@ -229,6 +229,18 @@ def test_reset_restores_the_initial_weights_and_clears_history():
     assert [trainer.step().loss for _ in range(20)] == fresh_losses
 
 
+def test_reset_keeps_prepared_in_step_with_the_new_model():
+    raw_project = make_trainer().project
+    prepared = prepare(raw_project)
+    original = prepared.model
+    trainer = Trainer(raw_project, prepared)
+    assert trainer.prepared.model is trainer.model is original
+    trainer.reset()
+    assert trainer.model is not original and trainer.prepared.model is trainer.model
+    assert trainer.prepared.dataset is prepared.dataset
+    assert prepared.model is original  # the caller's Prepared is left as it was
+
+
 def test_one_step_matches_torch():
     torch = pytest.importorskip("torch")
     trainer = make_trainer()
