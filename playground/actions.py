@@ -171,7 +171,7 @@ class FileActions:
                           f"{'was' if len(missing) == 1 else 'were'} not found. Choose the "
                           f"downloaded files here.")
         dialog.set_sampling(data.get("limit"), data.get("test_fraction"))
-        dialog.set_start_folder(self._idx_folders()[0] if self._idx_folders() else None)
+        dialog.set_start_folder(next(iter(self._idx_folders()), None))
         if not dialog.exec():
             self.window.statusBar().showMessage(
                 "No data files chosen: the Data panel says what is missing.", 10000)
