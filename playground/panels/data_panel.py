@@ -201,9 +201,11 @@ class DataPanel(QWidget):
         """Show a data problem (e.g. a file that cannot be read) in the panel."""
         source = self.session.spec["data"].get("source")
         if text and "file not found" in text and source in FILE_SOURCES:
-            chosen = "files" if source == "idx" else "file" if source != "folder" else "folder"
-            text += f" — press “{self.open_file.text()}” to choose the {chosen}."
+            # The way out first: a short dock may cut the engine's long explanation off.
+            chosen = "files" if source == "idx" else "file"
+            text = f"Press “{self.open_file.text()}” to choose the {chosen}. {text}"
         self.error.setText(text or "")
+        self.error.setToolTip(text or "")
 
     def set_preview(self, widget: QWidget | None) -> None:
         """Place an image preview (or nothing) under the settings."""

@@ -92,7 +92,9 @@ def test_cancelling_keeps_the_project_open_with_the_data_panel_message(
     shown = window.data_panel.error.text()
     assert "MNIST is not bundled with LayerLab" in shown
     assert "https://yann.lecun.com/exdb/mnist/" in shown
-    assert shown.endswith("press “Open data file…” to choose the files.")
+    assert shown.startswith("Press “Open data file…” to choose the files. data.images: file "
+                            "not found")
+    assert window.data_panel.error.toolTip() == shown
     assert "No data files chosen" in window.statusBar().currentMessage()
 
 
@@ -152,3 +154,19 @@ def test_bundled_preset_path_opens_in_the_session(tmp_path, monkeypatch, qtbot):
     assert session.path is None and not session.dirty
     assert session.open_preset(resource_path("presets", "xor.json")) == []
     assert session.spec["data"]["source"] == "xor"
+
+
+def test_open_data_file_after_cancelling_keeps_the_preset_sampling(
+        make_window, tmp_path, empty_cwd, monkeypatch):
+    cancel = FakeExec(None)
+    monkeypatch.setattr(IdxImportDialog, "exec", lambda dialog: cancel(dialog))
+    window = make_window(CIRCLE)
+    open_from_menu(window)
+    images, _ = write_synthetic_mnist(tmp_path / "later", count=100)
+    pick = FakeExec(images)
+    monkeypatch.setattr(IdxImportDialog, "exec", lambda dialog: pick(dialog))
+    window.data_panel.open_file.click()
+    assert (pick.dialogs[0].limit_spin.value(), pick.dialogs[0].test_spin.value()) == (10000, 0.2)
+    window.run_analysis()
+    assert window.analysis.error is None and window.data_panel.error.text() == ""
+    assert window.trainer.dataset.n_test == 20
