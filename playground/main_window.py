@@ -316,16 +316,8 @@ class MainWindow(QMainWindow):
         error = analysis.error if analysis.error and analysis.error.startswith("data") else None
         self.data_panel.show_error(error)
         dataset = self.analyzer.last_dataset if error is None else None
-        if dataset is not None and dataset.kind == "image":
-            from playground.images.sample_grid import SampleGrid
-            grid = SampleGrid(max_shown=48, thumbnail=32)
-            # The whole training set, so class counts are real; a seeded random selection
-            # shows a mix of classes rather than the file's first rows.
-            grid.set_data(dataset.x_train, dataset.y_train, dataset.classes,
-                          seed=int(self.session.spec.get("seed") or 0))
-            self.data_panel.set_preview(grid)
-        else:
-            self.data_panel.set_preview(None)
+        # Image samples are browsed in the Samples dock; the panel offers augmentation.
+        self.data_panel.set_image_data(dataset is not None and dataset.kind == "image")
 
     # ------------------------------------------------------------------ training controls
     @Slot(bool)

@@ -118,8 +118,10 @@ class DataPanel(QWidget):
         self.open_file = QPushButton("Open data file…")
         self.open_file.setToolTip("Choose the CSV, NPZ or IDX file(s) for this source")
         layout.addWidget(self.open_file)
-        self.preview_host = QVBoxLayout()
-        layout.addLayout(self.preview_host)
+        from playground.panels.augmentation_box import AugmentationBox
+        self.augmentation = AugmentationBox(session)
+        self.augmentation.hide()     # shown by set_image_data once the data is known
+        layout.addWidget(self.augmentation)
         self.error = QLabel()
         self.error.setObjectName("dataError")
         self.error.setWordWrap(True)
@@ -207,14 +209,9 @@ class DataPanel(QWidget):
         self.error.setText(text or "")
         self.error.setToolTip(text or "")
 
-    def set_preview(self, widget: QWidget | None) -> None:
-        """Place an image preview (or nothing) under the settings."""
-        while self.preview_host.count():
-            old = self.preview_host.takeAt(0).widget()
-            if old is not None:
-                old.setParent(None)
-        if widget is not None:
-            self.preview_host.addWidget(widget)
+    def set_image_data(self, images: bool) -> None:
+        """Offer image augmentation only when the loaded data set holds images."""
+        self.augmentation.setVisible(images)
 
     # ------------------------------------------------------------------ editing
     def _set(self, key: str, value, merge: str | None = None) -> None:

@@ -76,7 +76,7 @@ def test_missing_csv_file_is_shown_in_the_panel(make_window, qtbot, tmp_path):
     assert error.text() == "" and window.findChild(QAction, "actionTrain").isEnabled()
 
 
-def test_image_data_shows_a_sample_grid(make_window, qtbot):
+def test_image_data_shows_samples_and_augmentation(make_window, qtbot):
     window = make_window(CIRCLE)
     window.findChild(QComboBox, "dataSource").setCurrentText("digits")
     layers = [{"type": "flatten"}, {"type": "dense", "units": 10, "activation": "softmax"}]
@@ -85,5 +85,7 @@ def test_image_data_shows_a_sample_grid(make_window, qtbot):
     window.session.set_training(training, "loss")
     window.run_analysis()
     assert window.analysis.error is None
-    assert window.data_panel.preview_host.count() == 1
+    window.show()
+    qtbot.waitUntil(lambda: window.data_panel.augmentation.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: not window.docks["Samples"].isHidden(), timeout=3000)
     assert not window.views.boundary.plot.isVisibleTo(window.views.boundary)
