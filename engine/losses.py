@@ -17,7 +17,7 @@ from engine.ops import loss as ops
 from engine.ops.activation import SigmoidOp, SoftmaxOp
 from engine.params import Param
 from engine.registry import LOSSES
-from engine.tensor import Tensor
+from engine.tensor import Op, Tensor
 
 
 class Loss:
@@ -69,42 +69,49 @@ def _check_regression(name: str, task: str, output_shape: tuple, n_targets: int 
     return None
 
 
-@LOSSES.register("mse")
-class MeanSquaredError(Loss):
-    """Mean squared error (regression)."""
+class RegressionLoss(Loss):
+    """Base of the regression losses: one op over output - target, averaged per sample."""
+
+    op: ClassVar[type[Op]]
+
+    @staticmethod
+    def elementwise(diff: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        """The loss of each value from its error ``output - target``."""
+        raise NotImplementedError
 
     def __call__(self, output: Tensor, target: np.ndarray) -> Tensor:
-        """mean((output - target)^2)."""
-        return ops.MeanSquaredError.apply(output, target=_regression_target(output.data, target))
+        """Mean loss over every value of the batch."""
+        return self.op.apply(output, target=_regression_target(output.data, target))
 
     def per_sample(self, output: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """Mean squared error of each sample over its target values."""
-        diff = output - _regression_target(output, target)
-        return (diff * diff).reshape(len(diff), math.prod(diff.shape[1:])).mean(axis=1)
-
-    @classmethod
-    def check(cls, task, output_shape, last_activation, n_classes, n_targets):
-        """Regression with one output unit per target."""
-        return _check_regression("mse", task, output_shape, n_targets, last_activation)
-
-
-@LOSSES.register("huber")
-class Huber(Loss):
-    """Huber loss, delta 1: squared error near the target, absolute error far away (regression)."""
-
-    def __call__(self, output: Tensor, target: np.ndarray) -> Tensor:
-        """Mean Huber loss."""
-        return ops.Huber.apply(output, target=_regression_target(output.data, target))
-
-    def per_sample(self, output: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """Mean Huber loss of each sample over its target values."""
-        values = ops.huber_values(output - _regression_target(output, target))
+        """Mean loss of each sample over its target values."""
+        values = self.elementwise(output - _regression_target(output, target))
         return values.reshape(len(values), math.prod(values.shape[1:])).mean(axis=1)
 
     @classmethod
     def check(cls, task, output_shape, last_activation, n_classes, n_targets):
         """Regression with one output unit per target."""
-        return _check_regression("huber", task, output_shape, n_targets, last_activation)
+        return _check_regression(cls.type_name, task, output_shape, n_targets, last_activation)
+
+
+@LOSSES.register("mse")
+class MeanSquaredError(RegressionLoss):
+    """Mean squared error (regression)."""
+
+    op = ops.MeanSquaredError
+
+    @staticmethod
+    def elementwise(diff: np.ndarray) -> np.ndarray:
+        """The squared error."""
+        return diff * diff
+
+
+@LOSSES.register("huber")
+class Huber(RegressionLoss):
+    """Huber loss, delta 1: squared error near the target, absolute error far away (regression)."""
+
+    op = ops.Huber
+    elementwise = staticmethod(ops.huber_values)
 
 
 @LOSSES.register("binary_crossentropy")

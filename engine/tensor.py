@@ -236,11 +236,14 @@ class Op:
     def apply(cls, *inputs, **options) -> Tensor:
         """Run the op on tensors (or arrays/numbers) and record it for backward."""
         op = cls(**options) if options else cls()
-        tensors = tuple(value if isinstance(value, Tensor) else as_tensor(value) for value in inputs)
-        out = Tensor(op.forward(*(t.data for t in tensors)))
-        if is_grad_enabled():
-            needs = tuple(t.requires_grad or t.op is not None for t in tensors)
-            if any(needs):
+        # List comprehensions, not generators, and the flag read inline: this runs for every op
+        # of every training step, and those small overheads add up to a few percent of a step.
+        tensors = tuple([value if isinstance(value, Tensor) else as_tensor(value)
+                         for value in inputs])
+        out = Tensor(op.forward(*[t.data for t in tensors]))
+        if getattr(_state, "grad_enabled", True):
+            needs = tuple([t.requires_grad or t.op is not None for t in tensors])
+            if True in needs:
                 op.inputs = tensors
                 op.needs_grad = needs
                 out.op = op

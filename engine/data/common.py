@@ -101,15 +101,27 @@ def path_kind(path: Path, file: str | None, where: str) -> str:
                                         f"{error.strerror or error}") from None
 
 
-def resolve_path(value: str, base_dir: Path | None, file: str | None, where: str) -> Path:
-    """Resolve a settings path against the project folder; ProjectError if it is not a file."""
+def _resolve_existing(value: str, base_dir: Path | None, file: str | None, where: str,
+                      wanted: str) -> Path:
+    """Resolve a settings path; ProjectError unless it is a ``wanted`` ("file" or "folder")."""
     path = absolute_path(value, base_dir, file, where)
     kind = path_kind(path, file, where)
-    if kind != "file":
-        problem = "is a folder, not a file" if kind == "folder" else "file not found"
+    if kind != wanted:
+        problem = (f"{wanted} not found" if kind == "missing"
+                   else f"is a {kind}, not a {wanted}")
         raise ProjectError(file, where, f"{problem}: {path} (relative paths start at the "
                                         "project file's folder)")
     return path
+
+
+def resolve_path(value: str, base_dir: Path | None, file: str | None, where: str) -> Path:
+    """Resolve a settings path against the project folder; ProjectError if it is not a file."""
+    return _resolve_existing(value, base_dir, file, where, "file")
+
+
+def resolve_folder(value: str, base_dir: Path | None, file: str | None, where: str) -> Path:
+    """Resolve a folder setting against the project folder; ProjectError if it is no folder."""
+    return _resolve_existing(value, base_dir, file, where, "folder")
 
 
 def split_counts(total: int, parts: int) -> list[int]:

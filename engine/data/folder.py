@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.data.common import Source, absolute_path, make_rng, path_kind, test_fraction_param
+from engine.data.common import Source, make_rng, resolve_folder, test_fraction_param
 from engine.data.dataset import Dataset, make_dataset
 from engine.data.images import image_input_names
 from engine.errors import ProjectError
@@ -27,17 +27,6 @@ from engine.params import Param
 from engine.registry import SOURCES
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-
-
-def resolve_folder(value: str, base_dir: Path | None, file: str | None, where: str) -> Path:
-    """Resolve a folder setting against the project folder; ProjectError if it is no folder."""
-    path = absolute_path(value, base_dir, file, where)
-    kind = path_kind(path, file, where)
-    if kind != "folder":
-        problem = "is a file, not a folder" if kind == "file" else "folder not found"
-        raise ProjectError(file, where, f"{problem}: {path} (relative paths start at the "
-                                        "project file's folder)")
-    return path
 
 
 def class_folders(root: Path, file: str | None, where: str) -> list[tuple[str, list[Path]]]:

@@ -67,6 +67,12 @@ def two_class_counts(samples: int) -> tuple[int, int]:
     return samples - samples // 2, samples // 2
 
 
+def jittered(points: np.ndarray, half_width: float, noise: float,
+             rng: np.random.Generator) -> np.ndarray:
+    """Where the Playground reads a label: each point moved by uniform ±half_width·noise per axis."""
+    return points + rng.uniform(-half_width, half_width, points.shape) * noise
+
+
 def _on_disc(count: int, r_low: float, r_high: float,
              rng: np.random.Generator) -> np.ndarray:
     """Points at uniform radius in [r_low, r_high] and uniform angle (Playground's circle)."""
@@ -88,8 +94,7 @@ class CircleSource(Playground2D):
         n_pos, n_neg = two_class_counts(samples)
         points = np.concatenate([_on_disc(n_pos, 0.0, radius * 0.5, rng),
                                  _on_disc(n_neg, radius * 0.7, radius, rng)])
-        jitter = rng.uniform(-radius, radius, points.shape) * noise
-        labels = np.hypot(*(points + jitter).T) < radius * 0.5
+        labels = np.hypot(*jittered(points, radius, noise, rng).T) < radius * 0.5
         return points, labels.astype(np.int64)
 
 
@@ -104,8 +109,7 @@ class XorSource(Playground2D):
         """Uniform points in [-5, 5]² pushed 0.3 away from the axes; label from noisy signs."""
         points = rng.uniform(-5.0, 5.0, (samples, 2))
         points += np.where(points > 0, 0.3, -0.3)
-        jitter = rng.uniform(-5.0, 5.0, points.shape) * noise
-        noisy = points + jitter
+        noisy = jittered(points, 5.0, noise, rng)
         labels = noisy[:, 0] * noisy[:, 1] >= 0
         return points, labels.astype(np.int64)
 

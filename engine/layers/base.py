@@ -75,10 +75,16 @@ class Layer(Module):
             raise ShapeError(f"{cls.type_name} takes {wanted}, got {count}")
 
     @classmethod
+    def checked_input_shapes(cls, input_shapes: list[tuple]) -> list[tuple[int, ...]]:
+        """The inputs' shapes as tuples, after checking how many there are."""
+        cls.check_input_count(input_shapes)
+        return [tuple(shape) for shape in input_shapes]
+
+    @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """Per-sample output shape for these settings and inputs (default: unchanged)."""
-        cls.check_input_count(input_shapes)
-        return tuple(input_shapes[0])
+        (shape,) = cls.checked_input_shapes(input_shapes)
+        return shape
 
     @classmethod
     def count_params(cls, config: dict, input_shapes: list[tuple]) -> int:

@@ -48,8 +48,7 @@ class Conv2d(Layer):
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """``(filters, Ho, Wo)``; valid padding needs the kernel to fit the input."""
         config = cls.settings(config)
-        cls.check_input_count(input_shapes)
-        shape = tuple(input_shapes[0])
+        (shape,) = cls.checked_input_shapes(input_shapes)
         require_image("conv2d", shape)
         k, stride, padding = int(config["kernel_size"]), int(config["stride"]), config["padding"]
         _, h, w = shape

@@ -27,8 +27,7 @@ class Dense(Layer):
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """``(units,)``; the input must be a 1-D feature vector."""
         config = cls.settings(config)
-        cls.check_input_count(input_shapes)
-        shape = tuple(input_shapes[0])
+        (shape,) = cls.checked_input_shapes(input_shapes)
         if len(shape) != 1:
             raise ShapeError(
                 f"dense takes a 1-D input (a feature vector), got shape {show_shape(shape)}; "

@@ -12,18 +12,21 @@ def _list_shapes(shapes: list[tuple]) -> str:
     return ", ".join(show_shape(tuple(s)) for s in shapes)
 
 
-@LAYERS.register("add")
-class Add(Layer):
-    """Add: the elementwise sum of two or more inputs of the same shape (skip connections)."""
+class Merge(Layer):
+    """Base of the layers that join two or more branches."""
 
     min_inputs = 2
     max_inputs = None
 
+
+@LAYERS.register("add")
+class Add(Merge):
+    """Add: the elementwise sum of two or more inputs of the same shape (skip connections)."""
+
     @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """The common shape; every input must have it."""
-        cls.check_input_count(input_shapes)
-        shapes = [tuple(s) for s in input_shapes]
+        shapes = cls.checked_input_shapes(input_shapes)
         if any(s != shapes[0] for s in shapes):
             raise ShapeError(
                 f"add needs inputs of the same shape, got {_list_shapes(shapes)}; use `concat` "
@@ -40,17 +43,13 @@ class Add(Layer):
 
 
 @LAYERS.register("concat")
-class Concat(Layer):
+class Concat(Merge):
     """Concat: joins inputs along the features (1-D) or the channels (images of equal size)."""
-
-    min_inputs = 2
-    max_inputs = None
 
     @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """Feature counts (1-D) or channel counts (3-D, equal height and width) add up."""
-        cls.check_input_count(input_shapes)
-        shapes = [tuple(s) for s in input_shapes]
+        shapes = cls.checked_input_shapes(input_shapes)
         ranks = {len(s) for s in shapes}
         if ranks == {1}:
             return (sum(s[0] for s in shapes),)

@@ -29,8 +29,7 @@ class _Pool(Layer):
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """``(C, Ho, Wo)`` with Ho = floor((H - pool) / stride) + 1."""
         config = cls.settings(config)
-        cls.check_input_count(input_shapes)
-        shape = tuple(input_shapes[0])
+        (shape,) = cls.checked_input_shapes(input_shapes)
         require_image(cls.type_name, shape)
         pool = int(config["pool_size"])
         stride = int(config.get("stride") or pool)

@@ -49,8 +49,7 @@ class BatchNorm(Layer):
     @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """Unchanged; the input must be 1-D features or a (C, H, W) image."""
-        cls.check_input_count(input_shapes)
-        shape = tuple(input_shapes[0])
+        (shape,) = cls.checked_input_shapes(input_shapes)
         if len(shape) not in (1, 3):
             raise ShapeError(
                 f"batchnorm takes 1-D features or a (channels, height, width) image, got shape "

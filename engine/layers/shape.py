@@ -16,8 +16,8 @@ class Flatten(Layer):
     @classmethod
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """``(product of the input shape,)``."""
-        cls.check_input_count(input_shapes)
-        return (element_count(tuple(input_shapes[0])),)
+        (shape,) = cls.checked_input_shapes(input_shapes)
+        return (element_count(shape),)
 
     def forward(self, x: Tensor) -> Tensor:
         """Reshape each sample to 1-D."""
@@ -37,8 +37,7 @@ class Reshape(Layer):
     def infer_shape(cls, config: dict, input_shapes: list[tuple]) -> tuple:
         """The requested shape, when its element count matches the input's."""
         config = cls.settings(config)
-        cls.check_input_count(input_shapes)
-        source = tuple(input_shapes[0])
+        (source,) = cls.checked_input_shapes(input_shapes)
         target = tuple(int(n) for n in config["shape"])
         if element_count(source) != element_count(target):
             raise ShapeError(

@@ -86,6 +86,11 @@ def test_infer_shape_matches_forward(spec: dict, shapes: list, expected: tuple) 
     ({"type": "concat"}, [(4,), (1, 2, 2)], ["`flatten`"]),
     ({"type": "batchnorm"}, [(2, 3)], ["(2, 3)"]),
     ({"type": "dense", "units": 2}, [(3,), (3,)], ["exactly 1 input"]),
+    ({"type": "concat"}, [(3,)], ["concat takes at least 2 inputs, got 1"]),
+    ({"type": "flatten"}, [(3,), (3,)], ["flatten takes exactly 1 input, got 2"]),
+    ({"type": "batchnorm"}, [(3,), (3,)], ["exactly 1 input"]),
+    ({"type": "reshape", "shape": [3]}, [], ["reshape takes exactly 1 input, got 0"]),
+    ({"type": "dropout"}, [], ["exactly 1 input"]),
 ])
 def test_shape_errors_name_shapes_and_fix(spec: dict, shapes: list, words: list) -> None:
     cls = LAYERS.entries[spec["type"]]
@@ -232,6 +237,26 @@ def test_losses_per_sample_shapes() -> None:
     for name in ("mse", "huber"):
         values = LOSSES.entries[name]().per_sample(p, rng.standard_normal((6, 1)))
         assert values.shape == (6,) and values.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["mse", "huber"])
+def test_regression_losses_agree_with_their_per_sample_values(name: str) -> None:
+    rng = np.random.default_rng(2)
+    output = rng.standard_normal((5, 2)) * 2
+    target = rng.standard_normal((5, 2))
+    loss = LOSSES.entries[name]()
+    per_sample = loss.per_sample(output, target)
+    assert per_sample.shape == (5,)
+    np.testing.assert_allclose(float(loss(Tensor(output), target).data), per_sample.mean(),
+                               rtol=1e-12)
+    diff = output - target
+    if name == "mse":
+        np.testing.assert_allclose(per_sample, (diff ** 2).mean(axis=1), rtol=1e-12)
+    else:
+        expected = np.where(np.abs(diff) <= 1, 0.5 * diff ** 2, np.abs(diff) - 0.5)
+        np.testing.assert_allclose(per_sample, expected.mean(axis=1), rtol=1e-12)
+    problem = LOSSES.entries[name].check("classification", (2,), "softmax", 2, None)
+    assert problem is not None and problem.startswith(name)
 
 
 def test_loss_keeps_float32_with_float64_targets() -> None:
