@@ -30,6 +30,7 @@ class Snapshot:
     gradients: dict[str, np.ndarray] = field(default_factory=dict)    # param name → copy
     evaluation: dict | None = None
     seconds: float = 0.0                        # how long computing it took
+    evaluation_seconds: float = 0.0             # the part of ``seconds`` spent evaluating
     frame: float = FRAME                        # the grid covers [-frame, frame]²
 
 
@@ -96,7 +97,9 @@ class SnapshotMaker:
             if param.grad is not None:
                 snapshot.gradients[name] = np.array(param.grad, copy=True)
         if evaluate:
+            begin = time.perf_counter()
             snapshot.evaluation = dict(trainer.evaluate())
+            snapshot.evaluation_seconds = time.perf_counter() - begin
         snapshot.seconds = time.perf_counter() - start
         return snapshot
 

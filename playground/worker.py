@@ -21,6 +21,9 @@ from engine.snapshots import SnapshotStore
 from playground.snapshots import Snapshot, SnapshotMaker
 
 GUI_HOLD_LIMIT = 0.1    # longest the worker waits for a busy GUI before training anyway
+EVALUATION_SHARE = 0.1  # evaluations (loss curve's train/test points) take at most this share
+SNAPSHOT_SHARE = 0.1    # snapshot views (grid, neuron maps, weight copies) at most this share
+STORE_RESOLUTION = 500  # replay store: every step for the first 2 × this, then gaps of 1/this
 
 DIVERGED_MESSAGE = ("Training diverged at step {step}: the loss stopped being a finite number. "
                     "Training is paused and the last finite weights are restored. "
@@ -31,6 +34,56 @@ def next_evaluation_step(step: int, steps_per_epoch: int) -> int:
     """The step of the next evaluation: every step at first, gaps growing by a tenth of the
     step count, but never more than an epoch apart (dense where the learning happens)."""
     return step + max(1, min(step // 10, max(1, steps_per_epoch)))
+
+
+class StoreFeed:
+    """Offers the replay store the trained weights after steps, cheaply and log-spaced.
+
+    Every step is offered for the first ``2 * resolution`` steps of a run, then steps at least
+    ``(step - first) / resolution`` apart: the store's own thinning keeps a similar spacing
+    once full, so offering every step only cost a state_dict walk and copy per step (a fifth
+    of a tiny network's step) and a timeline tens of thousands of positions long.
+    """
+
+    def __init__(self, store: SnapshotStore, resolution: int = STORE_RESOLUTION) -> None:
+        self.store = store
+        self.resolution = max(1, int(resolution))
+        self._first = 0
+        self._last = None
+        self._model = self._optimizer = None
+        self._arrays: list[tuple[str, np.ndarray]] = []
+
+    def record(self, trainer, force: bool = False) -> bool:
+        """Offer the trainer's weights at its current step (always with ``force``); True if kept."""
+        step = int(trainer.steps)
+        if self._last is None or step <= self._last:
+            self._first = step    # a new run (or a rewind) starts dense again
+        elif not force and step - self._last < max(1, (step - self._first) // self.resolution):
+            return False
+        if not force and not self.store.wants(step):
+            return False
+        if trainer.model is not self._model or trainer.optimizer is not self._optimizer:
+            self._bind(trainer)
+        state = {name: array.copy() for name, array in self._arrays}
+        self._last = step
+        return self.store.add(step, state, copy=False)
+
+    def _bind(self, trainer) -> None:
+        """Remember the live arrays (parameters are views into the optimizer's flat buffer)."""
+        model = trainer.model
+        self._model, self._optimizer = model, trainer.optimizer
+        self._arrays = [(name, p.data) for name, p in model.named_parameters()]
+        self._arrays += [(name, b.data) for name, b in model.named_buffers()]
+
+    def clear(self) -> None:
+        """Forget the store's contents (a reset)."""
+        self.store.clear()
+        self._last = None
+
+
+def budget_end(start: float, end: float, share: float) -> float:
+    """When work that ran from ``start`` to ``end`` may run again to use ``share`` of the time."""
+    return end + (end - start) * (1.0 / share - 1.0)
 
 
 @dataclass
@@ -220,13 +273,13 @@ class TrainingWorker(QObject):
         running = False
         pending = 0
         last_snapshot = last_eval = 0.0
-        snapshot_gap, evaluate_gap = self.snapshot_interval, self.evaluate_interval
-        store: SnapshotStore | None = None
+        snapshot_gap = self.snapshot_interval
+        feed: StoreFeed | None = None
         record_count = 0
         want_snapshot = False
         target_steps = 0
         next_eval = 0          # step of the next step-count evaluation (dense early)
-        eval_seconds = 0.0     # cost of the last evaluation, to keep evaluations cheap
+        eval_ready = 0.0       # no unforced evaluation before this time (the budget)
         while True:
             while self._commands:
                 command, value = self._commands.popleft()
@@ -237,11 +290,12 @@ class TrainingWorker(QObject):
                     running, pending, want_snapshot = False, 0, trainer is not None
                     self.trainer = trainer
                     if trainer is None:
-                        maker = None
+                        maker = feed = None
                         continue
-                    store.record(trainer.steps, trainer.model, force=True)
+                    feed = StoreFeed(store)
+                    feed.record(trainer, force=True)
                     maker = SnapshotMaker(trainer)
-                    next_eval = 0
+                    next_eval, eval_ready = 0, 0.0
                     target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
                 elif command == "call":
                     function, done, box = value
@@ -263,7 +317,7 @@ class TrainingWorker(QObject):
                     self._rate = (time.perf_counter(), trainer.steps)
                 elif command == "pause":
                     running, pending, want_snapshot = False, 0, True
-                    store.record(trainer.steps, trainer.model, force=True)
+                    feed.record(trainer, force=True)
                 elif command == "step":
                     if trainer.diverged:
                         trainer.resume()
@@ -271,9 +325,9 @@ class TrainingWorker(QObject):
                 elif command == "reset":
                     trainer.reset()
                     self._published = value
-                    store.clear()
-                    store.record(0, trainer.model, force=True)
-                    next_eval = 0
+                    feed.clear()
+                    feed.record(trainer, force=True)
+                    next_eval, eval_ready = 0, 0.0
                     maker = SnapshotMaker(trainer)
                     running, pending, want_snapshot = False, 0, True
                     target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
@@ -299,7 +353,7 @@ class TrainingWorker(QObject):
                 else:
                     record = trainer.step()
                 accuracy = record.accuracy if record.accuracy is not None else np.nan
-                store.record(record.step, trainer.model, force=bool(pending) and not running)
+                feed.record(trainer, force=bool(pending) and not running)
                 with self._lock:
                     if self._published == self._generation:
                         self._records.append((record.step, record.loss, accuracy))
@@ -313,33 +367,38 @@ class TrainingWorker(QObject):
                     self._message(DIVERGED_MESSAGE.format(step=record.step))
                 elif running and trainer.steps >= target_steps:
                     running, want_snapshot = False, True
-                    store.record(trainer.steps, trainer.model, force=True)
+                    feed.record(trainer, force=True)
                     self._publish_state(trainer, running)
                     self.finished.emit()
             now = time.perf_counter()
             if (running or pending) and not want_snapshot and trainer.steps >= next_eval \
-                    and now - last_eval >= 3 * eval_seconds:
+                    and now >= eval_ready:
                 # Evaluations by step count as well as by time: a fast run still gets its
-                # learning phase plotted. Costly evaluations stay under a quarter of the time.
+                # learning phase plotted, within the evaluation budget.
                 next_eval = next_evaluation_step(trainer.steps, trainer.steps_per_epoch)
                 evaluation = dict(trainer.evaluate())
                 last_eval = time.perf_counter()
-                eval_seconds = last_eval - now
+                eval_ready = budget_end(now, last_eval, EVALUATION_SHARE)
                 with self._lock:
                     if self._published == self._generation:
                         self._evaluations.append((trainer.steps, evaluation))
                 now = last_eval
             if want_snapshot or now - last_snapshot >= snapshot_gap:
-                evaluate = want_snapshot or now - last_eval >= evaluate_gap
+                # Forced snapshots (pause, finish, reset, single steps) always evaluate.
+                evaluate = want_snapshot or (now - last_eval >= self.evaluate_interval
+                                             and now >= eval_ready)
                 snapshot = maker.make(evaluate)
-                # Keep snapshots to a small share of the time: slow models refresh less often.
+                done = time.perf_counter()
+                # Slow models refresh their views less often instead of training less.
+                view_seconds = snapshot.seconds - snapshot.evaluation_seconds
                 last_snapshot = now
-                snapshot_gap = max(self.snapshot_interval, 5 * snapshot.seconds)
+                snapshot_gap = max(self.snapshot_interval, view_seconds / SNAPSHOT_SHARE)
                 if evaluate:
-                    last_eval = now
+                    last_eval = done
+                    eval_ready = budget_end(done - snapshot.evaluation_seconds, done,
+                                            EVALUATION_SHARE)
                     next_eval = max(next_eval,
                                     next_evaluation_step(trainer.steps, trainer.steps_per_epoch))
-                    evaluate_gap = max(self.evaluate_interval, 5 * snapshot.seconds)
                 want_snapshot = False
                 with self._lock:
                     if self._published != self._generation:

@@ -1,20 +1,35 @@
-"""GUI responsiveness while training at full speed (run on demand, never fails on timing).
+"""GUI responsiveness and training speed in the app (run on demand, never fails on timing).
 
-    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--seconds 6]
+    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--rounds 3] [--seconds 6]
+    QT_QPA_PLATFORM=xcb xvfb-run -a python tests/benchmarks/bench_gui.py --rounds 1
 
-Prints: event-loop latency (p50/p99/max) measured by a 5 ms QTimer while a preset trains;
-live-view refresh rate (snapshots drawn per second); the app's steps/s against a headless
-Trainer on the same project in the same run (target ≥ 70%); and steps/s of TensorFlow
-Playground's default network (2-4-2-1 tanh, batch 10; target ≥ 4,500).
+Two presets: ``circle`` (TensorFlow Playground's default network 2-4-2-1 tanh, batch 10) and
+``digits_cnn`` (conv32-pool-conv64-pool-dense128-dense10 on 8x8 digits, batch 32). For each it
+measures, in interleaved rounds (every contender once per round, the order rotating), the
+steps/s of a headless Trainer loop and of the real main window training the same project:
+
+- ``app``: the window as it opens (2-D data: the image docks stay hidden);
+- ``closed``: image docks closed (their probe thread gets no work): the app's own cost;
+- ``hidden``: image docks open but behind a non-image tab (Neurons) of the same tab group;
+- ``confusion`` / ``maps``: the Confusion / Feature maps tab in front.
+
+Per app run it also prints the view refresh rate (snapshots drawn per second; target >= 15 Hz
+on 2-D data), event-loop latency from a 5 ms QTimer (target p99 <= 50 ms), the share of wall
+time spent in GUI frames (the worker waits meanwhile), CPU seconds per wall second of the GUI,
+training and image-probe threads, and the probe thread's probes per second. Targets: app >= 70%
+of headless; image views cost <= 20% (``confusion``/``maps`` against ``closed``).
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
 import os
+import statistics
 import sys
 import tempfile
+import threading
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,20 +38,56 @@ os.environ.setdefault("LAYERLAB_SETTINGS", os.path.join(tempfile.gettempdir(),
 
 import numpy as np  # noqa: E402
 
+PRESETS = {
+    "circle": ("TF Playground default network 2-4-2-1 tanh, batch 10", ("app",)),
+    "digits_cnn": ("conv32-pool-conv64-pool-dense128-dense10, 8x8 digits, batch 32",
+                   ("closed", "hidden", "confusion", "maps")),
+}
+FRONT_TAB = {"hidden": "Neurons", "confusion": "Confusion", "maps": "Feature maps"}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def load_spec(name: str) -> dict:
+    """A preset's project, with epochs enough never to finish during a run."""
+    from engine.resources import resource_path
+    with open(resource_path("presets", f"{name}.json"), encoding="utf-8") as handle:
+        spec = json.load(handle)
+    spec["training"]["epochs"] = 1_000_000
+    return spec
+
 
 def headless_steps_per_second(spec: dict, seconds: float) -> float:
     """Steps/s of a plain Trainer loop (what `layerlab train` does, without evaluation)."""
     from engine.project import parse_project
     from engine.trainer import Trainer
-    trainer = Trainer(parse_project(copy.deepcopy(spec)))
-    for _ in range(200):
-        trainer.step()
-    start, steps = time.perf_counter(), 0
-    while time.perf_counter() - start < seconds:
-        for _ in range(100):
+    # The app moves collection to a GUI timer and leaves it off; a plain loop runs with it on.
+    enabled = gc.isenabled()
+    gc.enable()
+    try:
+        trainer = Trainer(parse_project(copy.deepcopy(spec)))
+        warm = time.perf_counter()
+        while time.perf_counter() - warm < min(0.5, seconds / 4) or trainer.steps < 5:
             trainer.step()
-        steps += 100
-    return steps / (time.perf_counter() - start)
+        start, steps = time.perf_counter(), 0
+        while time.perf_counter() - start < seconds:
+            trainer.step()
+            steps += 1
+        return steps / (time.perf_counter() - start)
+    finally:
+        if not enabled:
+            gc.disable()
+
+
+def thread_cpu_seconds(thread: threading.Thread | None) -> float:
+    """User + system CPU seconds of one thread of this process so far (Linux /proc)."""
+    if thread is None or thread.native_id is None:
+        return 0.0
+    try:
+        with open(f"/proc/self/task/{thread.native_id}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def run_event_loop(seconds: float) -> None:
@@ -47,15 +98,60 @@ def run_event_loop(seconds: float) -> None:
     loop.exec()
 
 
-def app_run(spec: dict, seconds: float) -> dict:
+def wait_until(condition, timeout: float) -> bool:
+    """Run the event loop until ``condition()`` holds (True) or the timeout passes (False)."""
+    from PySide6.QtCore import QCoreApplication
+    end = time.perf_counter() + timeout
+    while time.perf_counter() < end:
+        if condition():
+            return True
+        QCoreApplication.processEvents()
+        time.sleep(0.005)
+    return condition()
+
+
+def arrange_image_docks(window, mode: str) -> None:
+    """Close the image docks, or bring one tab of their group to the front."""
+    docks = window.image_docks
+    if mode == "app":
+        return
+    if mode == "closed":
+        for dock in docks.docks.values():
+            dock.close()
+        return
+    window.docks[FRONT_TAB[mode]].raise_()
+
+
+def time_probes(window) -> list[float]:
+    """Record how long each image probe computes (on whichever thread computes it)."""
+    durations: list[float] = []
+    probe_thread = window.image_docks.thread
+    name = "_compute" if hasattr(probe_thread, "_compute") else "_probe"
+    original = getattr(probe_thread, name)
+
+    def timed(*args):
+        begin = time.perf_counter()
+        result = original(*args)
+        durations.append(time.perf_counter() - begin)
+        return result
+    setattr(probe_thread, name, timed)
+    return durations
+
+
+def app_run(spec: dict, seconds: float, mode: str = "app") -> dict:
     """Train in the real window; measure loop latency, view refresh rate and steps/s."""
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QCoreApplication, QEvent, QTimer
     from playground.app import create_main_window, ensure_application
     app = ensure_application()
     window = create_main_window(spec)
     window.resize(1600, 1000)
     window.show()
-    app.processEvents()
+    images = spec["data"]["source"] in ("digits", "idx", "folder")
+    wait_until(lambda: window.trainer is not None
+               and (not images or window.image_docks.showing), 10.0)
+    run_event_loop(0.2)                        # the docks' own raise runs first
+    arrange_image_docks(window, mode)
+    probes = time_probes(window)
     lateness: list[float] = []
     expected = {"t": time.perf_counter()}
     probe = QTimer(interval=5)
@@ -76,31 +172,43 @@ def app_run(spec: dict, seconds: float) -> dict:
     window.frame_timer.timeout.disconnect()
     window.frame_timer.timeout.connect(timed_frame)
     window.actions["Train"].trigger()
-    run_event_loop(0.5)                        # warm-up
+    run_event_loop(max(0.5, min(2.0, seconds / 4)))     # warm-up
     lateness.clear()
     window.views.snapshot_times.clear()
     frames.clear()
+    probes.clear()
+    threads = {"gui": threading.main_thread(), "training": window.worker._thread,
+               "probes": window.image_docks.thread._thread}
+    cpu_before = {name: thread_cpu_seconds(thread) for name, thread in threads.items()}
     expected["t"] = time.perf_counter() + 0.005
     probe.start()
-    start_step = window.worker.drain().step or 0
+    start_step = window.trainer.steps
     start = time.perf_counter()
-    steps = start_step
     run_event_loop(seconds)
     elapsed = time.perf_counter() - start
+    steps = window.trainer.steps - start_step
+    cpu = {name: (thread_cpu_seconds(thread) - cpu_before[name]) / elapsed
+           for name, thread in threads.items()}
     probe.stop()
-    text = window.step_counter.text()
-    steps = int("".join(ch for ch in text if ch.isdigit()))
     refreshes = [t for t in window.views.snapshot_times if t >= start]
+    visible = sorted(window.image_docks._visible_views()) if window.image_docks.showing else []
     window.close()
+    window.deleteLater()
     app.processEvents()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    gc.collect()
     lat = np.array(lateness) * 1000
-    return {"steps_per_second": (steps - start_step) / elapsed,
+    return {"steps_per_second": steps / elapsed,
             "refresh_hz": len(refreshes) / elapsed,
             "latency_p50_ms": float(np.percentile(lat, 50)),
             "latency_p99_ms": float(np.percentile(lat, 99)),
             "latency_max_ms": float(lat.max()),
             "frame_share": sum(frames) / elapsed,
-            "frame_p50_ms": float(np.percentile(np.array(frames) * 1000, 50)) if frames else 0.0}
+            "frame_p50_ms": float(np.percentile(np.array(frames) * 1000, 50)) if frames else 0.0,
+            "cpu": cpu,
+            "probes_per_second": len(probes) / elapsed,
+            "probe_ms": 1000 * float(np.mean(probes)) if probes else 0.0,
+            "probing_views": visible}
 
 
 def blas_info() -> str:
@@ -114,33 +222,80 @@ def blas_info() -> str:
         return "threadpoolctl not installed"
 
 
+def load_average() -> str:
+    """The 1/5/15-minute load averages, for judging a shared machine's figures."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def median(values: list[float]) -> float:
+    """The median (of one value: that value)."""
+    return statistics.median(values) if values else float("nan")
+
+
+def report(name: str, headless: list[float], runs: dict[str, list[dict]]) -> None:
+    """Print one preset's figures: medians over the rounds, per-round ratios in brackets."""
+    description, modes = PRESETS[name]
+    print(f"\npreset {name} ({description})")
+    print(f"  headless Trainer        {median(headless):9,.1f} steps/s   "
+          f"(rounds: {', '.join(f'{v:,.0f}' for v in headless)})")
+    for mode in modes:
+        results = runs[mode]
+        ratios = [r["steps_per_second"] / h for r, h in zip(results, headless)]
+        speeds = [r["steps_per_second"] for r in results]
+        print(f"  app {mode:<10}          {median(speeds):9,.1f} steps/s = "
+              f"{median(ratios):4.0%} of headless (rounds: "
+              f"{', '.join(f'{v:.0%}' for v in ratios)}; target >= 70%)")
+        cpu = {key: median([r["cpu"][key] for r in results]) for key in results[0]["cpu"]}
+        print(f"      refresh {median([r['refresh_hz'] for r in results]):5.1f} Hz, "
+              f"latency p50 {median([r['latency_p50_ms'] for r in results]):.1f} ms "
+              f"p99 {median([r['latency_p99_ms'] for r in results]):.1f} ms "
+              f"max {max(r['latency_max_ms'] for r in results):.1f} ms, "
+              f"frames {median([r['frame_share'] for r in results]):.0%} of wall time "
+              f"(median {median([r['frame_p50_ms'] for r in results]):.1f} ms)")
+        print(f"      CPU s/s: GUI {cpu['gui']:.2f}, training {cpu['training']:.2f}, "
+              f"probes {cpu['probes']:.2f}; probes "
+              f"{median([r['probes_per_second'] for r in results]):.2f}/s of "
+              f"{median([r['probe_ms'] for r in results]):.0f} ms; probing "
+              f"{', '.join(results[-1]['probing_views']) or 'nothing'}")
+    if "closed" in runs:
+        base = median([r["steps_per_second"] for r in runs["closed"]])
+        for mode in ("hidden", "confusion", "maps"):
+            if mode in runs:
+                cost = 1 - median([r["steps_per_second"] for r in runs[mode]]) / base
+                print(f"  image views cost ({mode:<9} vs closed) {cost:6.1%} (target <= 20%)")
+
+
 def main() -> int:
     """Run the benchmark and print a small report."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--seconds", type=float, default=6.0,
+                        help="measured seconds per app run (digits_cnn runs take 1.5x)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=list(PRESETS))
     args = parser.parse_args()
-    from engine.resources import resource_path
-    with open(resource_path("presets", "circle.json"), encoding="utf-8") as handle:
-        spec = json.load(handle)
-    spec["training"]["epochs"] = 1_000_000    # never finish during the run
-    print(f"BLAS: {blas_info()}")
-    # Headless before and after the app run: the machine's load drifts, the mean is fairer.
-    before = headless_steps_per_second(spec, args.seconds / 3)
-    result = app_run(spec, args.seconds)
-    after = headless_steps_per_second(spec, args.seconds / 3)
-    headless = (before + after) / 2
-    ratio = result["steps_per_second"] / headless
-    print(f"preset circle (TF Playground default network 2-4-2-1 tanh, batch 10)")
-    print(f"  headless Trainer      {headless:9,.0f} steps/s "
-          f"(before {before:,.0f}, after {after:,.0f})")
-    print(f"  in the app            {result['steps_per_second']:9,.0f} steps/s "
-          f"({ratio:.0%} of headless; target >= 70%, >= 4,500 steps/s)")
-    print(f"  view refresh          {result['refresh_hz']:9.1f} Hz (target >= 15)")
-    print(f"  event-loop latency    p50 {result['latency_p50_ms']:.1f} ms, "
-          f"p99 {result['latency_p99_ms']:.1f} ms (target <= 50), "
-          f"max {result['latency_max_ms']:.1f} ms")
-    print(f"  GUI frames            {result['frame_share']:.0%} of wall time "
-          f"(median frame {result['frame_p50_ms']:.1f} ms; training waits meanwhile)")
+    from playground.app import ensure_application
+    app = ensure_application()
+    print(f"BLAS: {blas_info()}; Qt platform: {app.platformName()}; "
+          f"load average at start {load_average()}")
+    contenders = [(name, mode) for name in args.presets
+                  for mode in ("headless",) + PRESETS[name][1]]
+    specs = {name: load_spec(name) for name in args.presets}
+    headless: dict[str, list[float]] = {name: [] for name in args.presets}
+    runs: dict[str, dict[str, list[dict]]] = {
+        name: {mode: [] for mode in PRESETS[name][1]} for name in args.presets}
+    for round_index in range(args.rounds):
+        shift = round_index % len(contenders)
+        for name, mode in contenders[shift:] + contenders[:shift]:
+            seconds = args.seconds * (1.5 if name == "digits_cnn" else 1.0)
+            if mode == "headless":
+                headless[name].append(headless_steps_per_second(specs[name], seconds / 2))
+            else:
+                runs[name][mode].append(app_run(specs[name], seconds, mode))
+        print(f"round {round_index + 1}/{args.rounds} done, load average {load_average()}",
+              flush=True)
+    for name in args.presets:
+        report(name, headless[name], runs[name])
+    print(f"\nload average at end {load_average()}")
     return 0
 
 
