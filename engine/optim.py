@@ -72,7 +72,7 @@ class Optimizer:
                                           ignore=("type",))
         self.settings.pop("type", None)
         self._check(file, where)
-        self.learning_rate = float(self.settings["learning_rate"])
+        self.learning_rate = self.settings["learning_rate"]
         self.record_update = record_update
         self.step_count = 0
 
@@ -116,6 +116,16 @@ class Optimizer:
 
     def _check(self, file: str | None, where: str) -> None:
         """Cross-field checks beyond each Param's own limits (subclasses extend)."""
+
+    @property
+    def learning_rate(self) -> float:
+        """The step size the next update uses."""
+        return self.settings["learning_rate"]
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        # Kept in ``settings`` only, so what step-through captures and shows is never stale.
+        self.settings["learning_rate"] = float(value)
 
     def zero_grad(self) -> None:
         """Forget the gradients held by the parameters (backward accumulates into them)."""

@@ -85,7 +85,6 @@ class Trainer:
             self.prepared = dataclasses.replace(self.prepared, model=model)
         self.optimizer: Optimizer = make_optimizer(
             list(model.named_parameters()), self.project.training["optimizer"], file=self.file)
-        self.dtype = self.optimizer.dtype
         self._buffers = [buffer for _, buffer in model.named_buffers()]
         self.snapshot_every = 1 if self.optimizer.buffer.size <= SMALL_STATE else 20
 
@@ -140,6 +139,11 @@ class Trainer:
         self._install_model(model)
         self.optimizer.learning_rate = learning_rate
         self._clear_progress()
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the model's weights and of the prepared inputs (the optimizer's)."""
+        return self.optimizer.dtype
 
     @property
     def learning_rate(self) -> float:

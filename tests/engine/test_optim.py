@@ -49,6 +49,13 @@ def test_defaults_follow_the_declarations():
     assert lr.log_scale and lr.exclusive_minimum
 
 
+def test_learning_rate_and_settings_stay_one_value():
+    optimizer = make_optimizer(_params(), {"type": "adam", "learning_rate": 1})
+    assert optimizer.learning_rate == 1.0 and isinstance(optimizer.learning_rate, float)
+    optimizer.learning_rate = 0.25
+    assert optimizer.settings["learning_rate"] == 0.25
+
+
 def test_bad_settings_are_project_errors_with_a_place():
     with pytest.raises(ProjectError, match="training.optimizer.learning_rate"):
         make_optimizer(_params(), {"type": "adam", "learning_rate": -1.0})

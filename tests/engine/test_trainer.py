@@ -229,6 +229,16 @@ def test_reset_restores_the_initial_weights_and_clears_history():
     assert [trainer.step().loss for _ in range(20)] == fresh_losses
 
 
+def test_changed_learning_rate_is_what_step_through_captures():
+    from engine.stepthrough import capture_step
+    trainer = make_trainer()
+    trainer.set_learning_rate(0.2)
+    capture = capture_step(trainer)
+    assert capture.record.learning_rate == 0.2
+    assert capture.optimizer_settings["learning_rate"] == 0.2
+    assert trainer.dtype == trainer.optimizer.dtype == trainer.x_train.dtype
+
+
 def test_reset_keeps_prepared_in_step_with_the_new_model():
     raw_project = make_trainer().project
     prepared = prepare(raw_project)
