@@ -1,22 +1,27 @@
 """Training-step throughput of the numpy engine against PyTorch (CPU) measured in the same run.
 
-Run: ``python tests/benchmarks/bench_ops.py`` (or ``pytest -s tests/benchmarks/bench_ops.py``).
+Run: ``python tests/benchmarks/bench_ops.py [--quick]`` (or ``pytest -s tests/benchmarks/bench_ops.py``).
 Prints steps per second and the engine/PyTorch ratio; never fails on timing. Each figure is
 the best of several interleaved rounds, so another process briefly stealing a core hurts both
 sides alike rather than one of them.
 """
 from __future__ import annotations
 
-import time
+import argparse
+import sys
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from engine import catalog
-from engine.graph import build_model
-from engine.optim import make_optimizer
-from engine.registry import LOSSES
-from engine.tensor import Tensor
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from engine import catalog  # noqa: E402
+from engine.graph import build_model  # noqa: E402
+from engine.optim import make_optimizer  # noqa: E402
+from engine.registry import LOSSES  # noqa: E402
+from engine.tensor import Tensor  # noqa: E402
+from timing import blas_description, interleaved_best, load_average, timed_chunk  # noqa: E402
 
 catalog.load_all()
 
@@ -85,29 +90,10 @@ def torch_step(kind: str, x: np.ndarray, y: np.ndarray, input_grad: bool = False
 
 def best_rate(steps: dict[str, Callable[[], float]], count: int, rounds: int = 5) -> dict[str, float]:
     """Steps per second of each closure: best of ``rounds`` interleaved rounds of ``count``."""
-    best = {name: 0.0 for name in steps}
-    for _ in range(rounds):
-        for name, step in steps.items():
-            # Warm up right before timing: the other library's BLAS/OpenMP threads may still be
-            # spinning from its own block, and that should not be charged to this one.
-            for _ in range(max(count // 5, 2)):
-                step()
-            start = time.perf_counter()
-            for _ in range(count):
-                step()
-            best[name] = max(best[name], count / (time.perf_counter() - start))
-    return best
-
-
-def blas_kernel() -> str:
-    """Which BLAS runs numpy's GEMMs (reported beside the figures)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "unknown (threadpoolctl missing)"
-    info = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} x{i.get('num_threads')}"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
-    return ", ".join(info) or "unknown"
+    # Warm up right before each timed chunk: the other library's BLAS/OpenMP threads may still
+    # be spinning from its own chunk, and that should not be charged to this one.
+    chunks = {name: timed_chunk(step, count, warm=max(count // 5, 2)) for name, step in steps.items()}
+    return interleaved_best(chunks, rounds, warm_up=False)
 
 
 def report(title: str, rates: dict[str, float]) -> None:
@@ -119,7 +105,7 @@ def report(title: str, rates: dict[str, float]) -> None:
     print(line, flush=True)
 
 
-def run(scale: float = 1.0) -> dict[str, dict[str, float]]:
+def run(scale: float = 1.0, rounds: int = 5) -> dict[str, dict[str, float]]:
     """Run every benchmark; ``scale`` shrinks the step counts for a quick pass."""
     rng = np.random.default_rng(0)
     results = {}
@@ -130,7 +116,7 @@ def run(scale: float = 1.0) -> dict[str, dict[str, float]]:
     reference = torch_step("tiny", x, y)
     if reference:
         steps["torch"] = reference
-    results["tiny"] = best_rate(steps, int(400 * scale))
+    results["tiny"] = best_rate(steps, int(400 * scale), rounds)
     report("MLP 2-8-8-8-1 tanh, BCE, Adam, batch 10", results["tiny"])
 
     for kind, layers, channels, input_grad, title in [
@@ -144,7 +130,7 @@ def run(scale: float = 1.0) -> dict[str, dict[str, float]]:
         reference = torch_step(kind, x, y, input_grad)
         if reference:
             steps["torch"] = reference
-        results[kind] = best_rate(steps, max(int(20 * scale), 2))
+        results[kind] = best_rate(steps, max(int(20 * scale), 2), rounds)
         report(title, results[kind])
     return results
 
@@ -178,17 +164,23 @@ def single_threaded():
 
 def main() -> None:
     """Print the benchmark table: default threads, then one thread each."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps and rounds (rough)")
+    args = parser.parse_args()
+    scale, rounds = (0.25, 2) if args.quick else (1.0, 5)
     try:
         import torch
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     except ImportError:
         print("torch not installed: engine figures only")
-    print(f"numpy {np.__version__}, BLAS: {blas_kernel()}")
+    print(f"numpy {np.__version__}, BLAS: {blas_description()}")
+    print(f"at start: {load_average()}")
     print("-- default threads")
-    run()
+    run(scale, rounds)
     print("-- one thread each (numpy BLAS and torch)")
     with single_threaded():
-        run()
+        run(scale, rounds)
+    print(f"at end: {load_average()}")
 
 
 def test_benchmark_prints_ratios() -> None:

@@ -32,6 +32,7 @@ from engine.project import parse_project, prepare  # noqa: E402
 from engine.snapshots import SnapshotStore  # noqa: E402
 from engine.stepthrough import build_stages, capture_step  # noqa: E402
 from engine.trainer import Trainer  # noqa: E402
+from timing import blas_description, interleaved_best, load_average, timed_chunk  # noqa: E402
 
 BUDGET_MS = 150.0
 
@@ -52,18 +53,6 @@ def mnist_sized_trainer(folder: Path, optimizer: str = "adam") -> Trainer:
     catalog.load_all()
     project = parse_project(raw, None, folder)
     return Trainer(project, prepare(project))
-
-
-def blas_description() -> str:
-    """Which BLAS library, kernel and thread count numpy uses."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed"
-    parts = [f"{i.get('internal_api')} {i.get('version')} kernel={i.get('architecture')} "
-             f"threads={i.get('num_threads')}" for i in threadpool_info()
-             if i.get("user_api") == "blas"]
-    return "; ".join(parts) or "no BLAS found"
 
 
 def time_recorded_step(trainer: Trainer, view, app, rounds: int) -> dict[str, list[float]]:
@@ -89,13 +78,6 @@ def time_recorded_step(trainer: Trainer, view, app, rounds: int) -> dict[str, li
             app.processEvents()
             parts["each further stage"].append(1e3 * (time.perf_counter() - begin))
     return parts
-
-
-def steps_per_second(run, steps: int) -> float:
-    start = time.perf_counter()
-    for _ in range(steps):
-        run()
-    return steps / (time.perf_counter() - start)
 
 
 def training_speed(trainer: Trainer, rounds: int, steps: int) -> dict[str, float]:
@@ -128,12 +110,10 @@ def training_speed(trainer: Trainer, rounds: int, steps: int) -> dict[str, float
                   "step() + snapshots (wants)": with_snapshots,
                   "step() + snapshot every step": every_snapshot,
                   "step(record=True)": recorded}
-    best = {label: 0.0 for label in contenders}
     for run in contenders.values():
-        steps_per_second(run, 3)  # warm-up
-    for _ in range(rounds):
-        for label, run in contenders.items():
-            best[label] = max(best[label], steps_per_second(run, steps))
+        timed_chunk(run, 3)()  # warm-up
+    chunks = {label: timed_chunk(run, steps) for label, run in contenders.items()}
+    best = interleaved_best(chunks, rounds, warm_up=False)
     best["copies"], best["fed steps"] = copies
     return best
 
@@ -159,6 +139,7 @@ def main() -> None:
         speed = training_speed(trainer, 3 if args.quick else 6, steps)
 
     print(f"BLAS: {blas_description()}")
+    print(load_average())
     print("One recorded step on 784-256-128-10, batch 128 (ms; median and best of "
           f"{rounds} rounds):")
     for name, values in parts.items():

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import tempfile
 import time
@@ -20,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from engine.project import parse_project, prepare  # noqa: E402
 from engine.trainer import Trainer  # noqa: E402
+from timing import blas_description, interleaved_best, load_average  # noqa: E402
 
 try:
     import torch
@@ -28,22 +28,6 @@ except ImportError:  # the benchmark still runs, with numpy references only
 
 
 ROUNDS = 5  # each contender runs once per round; rounds interleave them against load bursts
-
-
-def interleaved_best(contenders: dict, rounds: int) -> dict[str, float]:
-    """Best units-per-second of each contender over ``rounds`` interleaved rounds.
-
-    A contender is a callable returning (units, seconds) for one timed chunk. Interleaving and
-    keeping the best chunk make the ratios robust to other work on a shared machine.
-    """
-    best = {label: 0.0 for label in contenders}
-    for run in contenders.values():
-        run()  # warm-up: caches, allocator, BLAS threads
-    for _ in range(rounds):
-        for label, run in contenders.items():
-            units, seconds = run()
-            best[label] = max(best[label], units / seconds)
-    return best
 
 
 # --------------------------------------------------------------------------- LayerLab
@@ -270,18 +254,6 @@ def bench_cnn(folder: Path, steps: int, rounds: int, rows: list) -> None:
     record(rows, "CNN conv8-pool-conv16-pool-dense10 b64", "samples/s", contenders, rounds)
 
 
-def blas_description() -> str:
-    """Which BLAS library, kernel (architecture) and thread count numpy uses."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed"
-    parts = [f"{i.get('internal_api')} {i.get('version')} kernel={i.get('architecture')} "
-             f"threads={i.get('num_threads')}" for i in threadpool_info()
-             if i.get("user_api") == "blas"]
-    return "; ".join(parts) or "no BLAS found"
-
-
 def main() -> None:
     """Run every scenario and print LayerLab's rate next to each reference and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -295,7 +267,7 @@ def main() -> None:
     if torch is not None:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     # Other work on the machine skews every figure; the ratios within one run stay comparable.
-    print(f"load average (1 min) at start: {os.getloadavg()[0]:.2f}")
+    print(f"at start: {load_average()}")
     rows: list = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -307,6 +279,7 @@ def main() -> None:
         shown = ", ".join(f"{label} {rate:,.0f} ({ours / rate:.2f}x)"
                           for label, rate in refs.items())
         print(f"{name:42} {unit:10} {ours:>10,.0f}  {shown}")
+    print(f"at end: {load_average()}")
 
 
 if __name__ == "__main__":

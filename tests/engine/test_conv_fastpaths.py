@@ -53,7 +53,6 @@ def test_pool_pairs_path_matches_general_path(shape, fast, general, layout) -> N
     x = _channel_major(rng, shape, np.float64, ties=True)
     if layout == "contiguous":
         x = np.ascontiguousarray(x)
-    out_fast, grad_fast = None, None
     quick, slow = fast(2, 2), general(2, 2)
     out_slow = slow.forward(x)
     grad = rng.standard_normal(out_slow.shape)
