@@ -23,12 +23,22 @@ def _window(start: int, count: int, stride: int) -> slice:
 
 
 def _like(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``values`` laid out in memory like ``reference`` (no copy when it already is)."""
-    if values.strides == reference.strides:
+    """``values`` with its axes in the same memory order as ``reference`` (copied if not).
+
+    Only the order matters for streaming through memory; a view into a larger buffer (the
+    input gradient of the next convolution is one) is used as it is.
+    """
+    if values.strides == reference.strides or _axis_order(values) == _axis_order(reference):
         return values
     result = np.empty_like(reference, dtype=values.dtype)
     result[...] = values
     return result
+
+
+def _axis_order(a: np.ndarray) -> tuple[int, ...]:
+    """Axes from the largest stride to the smallest, ignoring axes of length 1."""
+    return tuple(sorted((axis for axis in range(a.ndim) if a.shape[axis] > 1),
+                        key=lambda axis: -abs(a.strides[axis])))
 
 
 class _Pool2d(Op):
