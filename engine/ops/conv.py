@@ -1,10 +1,12 @@
 """2-D convolution as im2col + one GEMM, and col2im for the input gradient.
 
 Layout trick: the columns are built as ``(C, kh, kw, N, Ho, Wo)`` (plus a row of ones for the
-bias) so a single GEMM ``(F, C*kh*kw + 1) @ (C*kh*kw + 1, N*Ho*Wo)`` gives ``(F, N, Ho, Wo)``. The op returns that as an
-``(N, F, Ho, Wo)`` transposed view; elementwise ops and pools keep the memory order, so the
-next convolution's im2col reads channel-major memory without a transpose copy. The only
-Python loops run over the kh*kw kernel positions, each moving one strided block.
+bias) so one GEMM ``(F, C*kh*kw + 1) @ (C*kh*kw + 1, N*Ho*Wo)`` gives ``(F, N, Ho, Wo)``. The
+op returns that as an ``(N, F, Ho, Wo)`` transposed view; elementwise ops and pools keep the
+memory order, so the next convolution's im2col reads channel-major memory without a transpose
+copy. The only Python loops run over the kh*kw kernel positions, each moving one strided
+block. Each GEMM is one numpy call over column pieces (``matmul_columns``/``matmul_contract``)
+sized for OpenBLAS's small-matrix kernel.
 """
 from __future__ import annotations
 
