@@ -24,6 +24,7 @@ GUI_HOLD_LIMIT = 0.1    # longest the worker waits for a busy GUI before trainin
 EVALUATION_SHARE = 0.1  # evaluations (loss curve's train/test points) take at most this share
 SNAPSHOT_SHARE = 0.1    # snapshot views (grid, neuron maps, weight copies) at most this share
 STORE_RESOLUTION = 500  # replay store: every step for the first 2 × this, then gaps of 1/this
+GIL_YIELD_INTERVAL = 0.005  # seconds of training between explicit GIL releases
 
 DIVERGED_MESSAGE = ("Training diverged at step {step}: the loss stopped being a finite number. "
                     "Training is paused and the last finite weights are restored. "
@@ -275,11 +276,11 @@ class TrainingWorker(QObject):
         last_snapshot = last_eval = 0.0
         snapshot_gap = self.snapshot_interval
         feed: StoreFeed | None = None
-        record_count = 0
         want_snapshot = False
         target_steps = 0
         next_eval = 0          # step of the next step-count evaluation (dense early)
         eval_ready = 0.0       # no unforced evaluation before this time (the budget)
+        last_yield = 0.0       # when the GUI thread last had a chance at the GIL
         while True:
             while self._commands:
                 command, value = self._commands.popleft()
@@ -343,11 +344,14 @@ class TrainingWorker(QObject):
             if running or pending:
                 if not self._gui_idle.is_set():
                     self._yield_to_gui()
-                elif record_count % 32 == 0:
-                    # Release the GIL outright now and then: a GUI thread waiting for it must
-                    # never depend on the interpreter's switch request alone.
+                    last_yield = time.perf_counter()
+                elif time.perf_counter() - last_yield >= GIL_YIELD_INTERVAL:
+                    # Release the GIL outright now and then. The switch interval alone does
+                    # not help the GUI thread: numpy drops and retakes the GIL inside steps,
+                    # which resets the interpreter's starvation timer, so without this the
+                    # GUI got the GIL only at frames (event-loop lateness ~26 ms median).
                     time.sleep(0)
-                record_count += 1
+                    last_yield = time.perf_counter()
                 if pending and not running:
                     record = self._captured_step(trainer)
                 else:

@@ -6,7 +6,8 @@
 Two presets: ``circle`` (TensorFlow Playground's default network 2-4-2-1 tanh, batch 10) and
 ``digits_cnn`` (conv32-pool-conv64-pool-dense128-dense10 on 8x8 digits, batch 32). For each it
 measures, in interleaved rounds (every contender once per round, the order rotating), the
-steps/s of a headless Trainer loop and of the real main window training the same project:
+steps/s of a headless Trainer loop (in a fresh interpreter, like `layerlab train`) and of the
+real main window training the same project:
 
 - ``app``: the window as it opens (2-D data: the image docks stay hidden);
 - ``closed``: image docks closed (their probe thread gets no work): the app's own cost;
@@ -27,6 +28,7 @@ import gc
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -60,22 +62,23 @@ def headless_steps_per_second(spec: dict, seconds: float) -> float:
     """Steps/s of a plain Trainer loop (what `layerlab train` does, without evaluation)."""
     from engine.project import parse_project
     from engine.trainer import Trainer
-    # The app moves collection to a GUI timer and leaves it off; a plain loop runs with it on.
-    enabled = gc.isenabled()
-    gc.enable()
-    try:
-        trainer = Trainer(parse_project(copy.deepcopy(spec)))
-        warm = time.perf_counter()
-        while time.perf_counter() - warm < min(0.5, seconds / 4) or trainer.steps < 5:
-            trainer.step()
-        start, steps = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds:
-            trainer.step()
-            steps += 1
-        return steps / (time.perf_counter() - start)
-    finally:
-        if not enabled:
-            gc.disable()
+    trainer = Trainer(parse_project(copy.deepcopy(spec)))
+    warm = time.perf_counter()
+    while time.perf_counter() - warm < min(0.5, seconds / 4) or trainer.steps < 5:
+        trainer.step()
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        trainer.step()
+        steps += 1
+    return steps / (time.perf_counter() - start)
+
+
+def headless_in_subprocess(name: str, seconds: float) -> float:
+    """Headless steps/s in a fresh interpreter, as `layerlab train` runs: no Qt objects on
+    the heap (they make each automatic collection slower) and the collector on."""
+    output = subprocess.run([sys.executable, __file__, "--headless", name, str(seconds)],
+                            capture_output=True, text=True, check=True).stdout
+    return float(output.split()[-1])
 
 
 def thread_cpu_seconds(thread: threading.Thread | None) -> float:
@@ -267,6 +270,9 @@ def report(name: str, headless: list[float], runs: dict[str, list[dict]]) -> Non
 
 def main() -> int:
     """Run the benchmark and print a small report."""
+    if len(sys.argv) == 4 and sys.argv[1] == "--headless":
+        print(headless_steps_per_second(load_spec(sys.argv[2]), float(sys.argv[3])))
+        return 0
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=6.0,
                         help="measured seconds per app run (digits_cnn runs take 1.5x)")
@@ -288,7 +294,7 @@ def main() -> int:
         for name, mode in contenders[shift:] + contenders[:shift]:
             seconds = args.seconds * (1.5 if name == "digits_cnn" else 1.0)
             if mode == "headless":
-                headless[name].append(headless_steps_per_second(specs[name], seconds / 2))
+                headless[name].append(headless_in_subprocess(name, seconds / 2))
             else:
                 runs[name][mode].append(app_run(specs[name], seconds, mode))
         print(f"round {round_index + 1}/{args.rounds} done, load average {load_average()}",
