@@ -35,8 +35,6 @@ import threading
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("LAYERLAB_SETTINGS", os.path.join(tempfile.gettempdir(),
-                                                        "layerlab-bench.ini"))
 
 import numpy as np  # noqa: E402
 
@@ -146,6 +144,10 @@ def app_run(spec: dict, seconds: float, mode: str = "app") -> dict:
     from PySide6.QtCore import QCoreApplication, QEvent, QTimer
     from playground.app import create_main_window, ensure_application
     app = ensure_application()
+    # A fresh settings file per run: a saved layout (docks closed or resized by an earlier
+    # run) would change what is painted, e.g. a loss plot twice as wide costs twice as much.
+    os.environ["LAYERLAB_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="layerlab-bench-"),
+                                                   "settings.ini")
     window = create_main_window(spec)
     window.resize(1600, 1000)
     window.show()
@@ -195,6 +197,7 @@ def app_run(spec: dict, seconds: float, mode: str = "app") -> dict:
     probe.stop()
     refreshes = [t for t in window.views.snapshot_times if t >= start]
     visible = sorted(window.image_docks._visible_views()) if window.image_docks.showing else []
+    loss_size = window.views.loss.loss_plot.size().toTuple()
     window.close()
     window.deleteLater()
     app.processEvents()
@@ -211,7 +214,8 @@ def app_run(spec: dict, seconds: float, mode: str = "app") -> dict:
             "cpu": cpu,
             "probes_per_second": len(probes) / elapsed,
             "probe_ms": 1000 * float(np.mean(probes)) if probes else 0.0,
-            "probing_views": visible}
+            "probing_views": visible,
+            "loss_plot_size": loss_size}
 
 
 def blas_info() -> str:
@@ -259,7 +263,8 @@ def report(name: str, headless: list[float], runs: dict[str, list[dict]]) -> Non
               f"probes {cpu['probes']:.2f}; probes "
               f"{median([r['probes_per_second'] for r in results]):.2f}/s of "
               f"{median([r['probe_ms'] for r in results]):.0f} ms; probing "
-              f"{', '.join(results[-1]['probing_views']) or 'nothing'}")
+              f"{', '.join(results[-1]['probing_views']) or 'nothing'}; loss plot "
+              f"{'x'.join(map(str, results[-1]['loss_plot_size']))} px")
     if "closed" in runs:
         base = median([r["steps_per_second"] for r in runs["closed"]])
         for mode in ("hidden", "confusion", "maps"):
