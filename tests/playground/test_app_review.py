@@ -87,7 +87,7 @@ def test_train_action_reads_pause_while_running(make_window, qtbot):
     assert train.text() == "Train"
 
 
-def test_digits_preview_counts_the_whole_training_set(make_window, qtbot):
+def test_digits_samples_count_the_whole_training_set(make_window, qtbot):
     from engine.resources import resource_path
     window = make_window(str(resource_path("presets", "digits_mlp.json")))
     qtbot.waitUntil(lambda: window.findChild(QLabel, "sampleCounts") is not None, timeout=10000)
@@ -96,7 +96,8 @@ def test_digits_preview_counts_the_whole_training_set(make_window, qtbot):
     real = np.bincount(dataset.y_train, minlength=len(dataset.classes))
     assert all(f"{name}: {count}" in counts for name, count in zip(dataset.classes, real))
     assert ": 0 " not in counts + " "
-    grid = window.data_panel.findChild(QLabel, "sampleCounts").parent()
+    grid = window.image_docks.samples      # the Samples dock's grid holds the counts
+    assert window.findChild(QLabel, "sampleCounts").parent() is grid
     assert not np.array_equal(grid.order[:48], np.arange(48))      # a random selection
 
 
