@@ -23,7 +23,8 @@ from playground.images import (ConfusionView, DrawingPad, FeatureMapsView, Filte
                                SampleGrid)
 
 TICK_MS = 125            # GUI timer: drain results, check the trainer (~8 Hz)
-PROBE_INTERVAL = 0.5     # at most ~2 probe requests a second
+PROBE_INTERVAL = 1.0     # at most one probe a second while training runs
+IDLE_INTERVAL = 0.25     # quicker answers to a paused network (sample choice, new tab)
 CONFUSION_LIMIT = 1000   # test samples the confusion matrix is computed on
 CALL_TIMEOUT = 30.0    # longest the probe thread waits for the training thread to answer
 PAD_INTERVAL = 1.0       # the drawing pad's model copy is refreshed at most this often
@@ -300,15 +301,19 @@ class ImageDocks(QObject):
         moved = trainer.steps != self._probed_steps   # an int read: a harmless race
         newly = visible - self._probed_views
         pad_due = self._pad_stale and "pad" in visible and now - self._last_pad >= PAD_INTERVAL
+        interval = PROBE_INTERVAL if running else IDLE_INTERVAL
         if (running or moved or newly or pad_due) and not self.thread.busy \
-                and now - self._last_request >= PROBE_INTERVAL:
+                and now - self._last_request >= interval:
             self._request(confusion=not running or "confusion" in newly, pad=pad_due)
 
     def _visible_views(self) -> frozenset[str]:
         """Which probed views are on screen (not hidden behind another tab)."""
         views = {"filters": self.filters, "maps": self.feature_maps,
                  "confusion": self.confusion, "pad": self.pad}
-        return frozenset(name for name, widget in views.items() if widget.isVisible())
+        # A tab behind another stays "visible" to Qt (it is only moved off screen), so ask
+        # whether any of it can be seen.
+        return frozenset(name for name, widget in views.items()
+                         if widget.isVisible() and not widget.visibleRegion().isEmpty())
 
     def _request(self, confusion: bool, pad: bool) -> None:
         self._last_request = time.perf_counter()

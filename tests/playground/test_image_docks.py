@@ -73,6 +73,12 @@ def test_digits_cnn_docks_follow_training(make_window, qtbot):
     qtbot.waitUntil(lambda: not np.array_equal(docks.feature_maps.maps["conv2d_1"], before),
                     timeout=5000)
 
+    # Only the tab in front is probed: the others are merely moved off screen by Qt.
+    window.docks["Neurons"].raise_()
+    qtbot.waitUntil(lambda: docks._visible_views() == frozenset(), timeout=2000)
+    window.docks["Confusion"].raise_()
+    qtbot.waitUntil(lambda: docks._visible_views() == {"confusion"}, timeout=2000)
+
     thread = docks.thread
     window.close()
     assert not thread.alive
