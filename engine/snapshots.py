@@ -45,6 +45,7 @@ class SnapshotStore:
         self._sizes: dict[int, int] = {}
         self._total = 0
         self._threshold = 0.0   # crowding score of the last snapshot dropped to fit the cap
+        self._revision = 0      # bumped by every change, so readers can skip an unchanged store
 
     # ------------------------------------------------------------------------- writing
     @property
@@ -79,6 +80,7 @@ class SnapshotStore:
             if size > self.cap_bytes:
                 return False
             self._steps.append(step)
+            self._revision += 1
             self._states[step] = stored
             self._sizes[step] = size
             self._total += size
@@ -120,8 +122,10 @@ class SnapshotStore:
             self._sizes.clear()
             self._total = 0
             self._threshold = 0.0
+            self._revision += 1
 
     def _drop(self, position: int) -> None:
+        self._revision += 1
         step = self._steps.pop(position)
         del self._states[step]
         self._total -= self._sizes.pop(step)
@@ -139,6 +143,11 @@ class SnapshotStore:
             self._drop(1 + position)
 
     # ------------------------------------------------------------------------- reading
+    @property
+    def revision(self) -> int:
+        """A number that changes whenever a snapshot is added or dropped."""
+        return self._revision
+
     def steps(self) -> list[int]:
         """The stored steps, ascending."""
         with self._lock:

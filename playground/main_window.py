@@ -411,7 +411,7 @@ class MainWindow(QMainWindow):
 
     def _frame(self) -> None:
         drained = self.worker.drain()
-        self.timeline.refresh()
+        self.timeline.refresh_if_changed()
         self.views.apply(drained)
         if drained.capture is not None:
             self.step_through.show_capture(*drained.capture)

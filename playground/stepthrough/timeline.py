@@ -8,6 +8,7 @@ boundary, neuron and weight views to draw.
 """
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 from typing import Callable
 
@@ -32,6 +33,16 @@ def frame_steps(steps: list[int], max_frames: int = MAX_FRAMES) -> list[int]:
     return [steps[i] for i in picks]
 
 
+def nearest_position(steps: list[int], step: int) -> int:
+    """Index of the stored step nearest to ``step`` (the earlier one on a tie)."""
+    position = bisect.bisect_left(steps, step)
+    if position == len(steps):
+        return position - 1
+    if position > 0 and step - steps[position - 1] <= steps[position] - step:
+        return position - 1
+    return position
+
+
 class TimelineView(QWidget):
     """Scrub or play back the stored snapshots; the memory cap is shown and can be changed."""
 
@@ -43,6 +54,7 @@ class TimelineView(QWidget):
         self.setObjectName("timelineView")
         self.store = store or SnapshotStore()
         self.steps: list[int] = []
+        self._seen_revision = -1
         self.current_step: int | None = None
         self.renderer: FrameRenderer | None = None
         self.timer = QTimer(self)
@@ -125,16 +137,21 @@ class TimelineView(QWidget):
         self.renderer = renderer
         self.export_button.setEnabled(renderer is not None and bool(self.steps))
 
+    def refresh_if_changed(self) -> None:
+        """``refresh`` when the store gained or lost snapshots since the last one (per frame)."""
+        if self.store.revision != self._seen_revision:
+            self.refresh()
+
     def refresh(self) -> None:
         """Pick up new or thinned-out snapshots; keep the chosen step (or the nearest kept)."""
+        self._seen_revision = self.store.revision
         self.steps = self.store.steps()
         position = 0
         if self.steps:
             if self.current_step is None:
                 position = len(self.steps) - 1
             else:
-                position = min(range(len(self.steps)),
-                               key=lambda i: (abs(self.steps[i] - self.current_step), i))
+                position = nearest_position(self.steps, self.current_step)
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, len(self.steps) - 1))
         self.slider.setValue(position)

@@ -145,3 +145,24 @@ def test_widget_frames_and_mixed_sizes(qtbot, tmp_path):
         export_gif(colour_frame, [], tmp_path / "b.gif")
     with pytest.raises(TypeError):
         to_pil(np.zeros((4, 4), np.float32))
+
+
+def test_nearest_position_prefers_the_earlier_step_on_a_tie():
+    from playground.stepthrough.timeline import nearest_position
+    steps = [0, 10, 20, 40]
+    assert [nearest_position(steps, s) for s in (-5, 0, 4, 5, 6, 30, 31, 99)] == \
+        [0, 0, 0, 0, 1, 2, 3, 3]
+    assert nearest_position([7], 100) == 0
+
+
+def test_store_revision_changes_with_every_add_drop_and_clear():
+    from engine.snapshots import SnapshotStore
+    store = SnapshotStore()
+    seen = {store.revision}
+    store.add(1, {"w": np.zeros(3)})
+    seen.add(store.revision)
+    store.add(1, {"w": np.ones(3)})     # a replacement drops and adds
+    seen.add(store.revision)
+    store.clear()
+    seen.add(store.revision)
+    assert len(seen) == 4
