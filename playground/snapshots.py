@@ -16,6 +16,9 @@ FRAME = 6.0          # 2-D data lives in [-FRAME, FRAME]² (TF Playground's rang
 GRID_SIZE = 100      # decision grid resolution
 NEURON_GRID = 32     # neuron maps are small thumbnails
 MARGIN = 1.05        # the plane reaches 5 % past the farthest point
+# Live curves evaluate at most this many samples of each split (a random subset: the splits
+# are shuffled), so large image sets still get a point every epoch or so within the budget.
+LIVE_EVALUATION_LIMIT = 2000
 
 
 @dataclass
@@ -98,7 +101,7 @@ class SnapshotMaker:
                 snapshot.gradients[name] = np.array(param.grad, copy=True)
         if evaluate:
             begin = time.perf_counter()
-            snapshot.evaluation = dict(trainer.evaluate())
+            snapshot.evaluation = dict(trainer.evaluate(LIVE_EVALUATION_LIMIT))
             snapshot.evaluation_seconds = time.perf_counter() - begin
         snapshot.seconds = time.perf_counter() - start
         return snapshot

@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from engine.snapshots import SnapshotStore
-from playground.snapshots import Snapshot, SnapshotMaker
+from playground.snapshots import LIVE_EVALUATION_LIMIT, Snapshot, SnapshotMaker
 
 GUI_HOLD_LIMIT = 0.1    # longest the worker waits for a busy GUI before training anyway
 EVALUATION_SHARE = 0.1  # evaluations (loss curve's train/test points) take at most this share
@@ -380,7 +380,7 @@ class TrainingWorker(QObject):
                 # Evaluations by step count as well as by time: a fast run still gets its
                 # learning phase plotted, within the evaluation budget.
                 next_eval = next_evaluation_step(trainer.steps, trainer.steps_per_epoch)
-                evaluation = dict(trainer.evaluate())
+                evaluation = dict(trainer.evaluate(LIVE_EVALUATION_LIMIT))
                 last_eval = time.perf_counter()
                 eval_ready = budget_end(now, last_eval, EVALUATION_SHARE)
                 with self._lock:

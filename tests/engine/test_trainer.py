@@ -340,3 +340,20 @@ def test_augmentation_setting_moves_training_images_only():
     assert not np.allclose(record.inputs, plain)
     raw["training"]["augmentation"] = None
     assert Trainer(parse_project(raw, "aug.json", None)).batch_transform is None
+
+
+def test_evaluate_limit_uses_the_first_samples_of_each_split():
+    from engine.project import parse_project
+    from engine.trainer import Trainer
+    trainer = Trainer(parse_project({
+        "layerlab": 1, "seed": 2, "data": {"source": "spiral", "samples": 400},
+        "network": {"layers": [{"type": "dense", "units": 4, "activation": "tanh"},
+                               {"type": "dense", "units": 1, "activation": "sigmoid"}]},
+        "training": {"loss": "binary_crossentropy"}}))
+    full = trainer.evaluate()
+    assert trainer.evaluate(limit=10_000) == full
+    part = trainer.evaluate(limit=50)
+    output = trainer.model.predict(trainer.x_test[:50])
+    expected = float(np.mean(trainer.loss_fn.per_sample(output, trainer.y_test[:50])))
+    assert part["test_loss"] == pytest.approx(expected)
+    assert part["test_loss"] != full["test_loss"]
