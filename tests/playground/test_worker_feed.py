@@ -119,10 +119,10 @@ def test_worker_keeps_costly_evaluations_to_a_tenth_of_the_time(qtbot):
     evaluate = trainer.evaluate
     spent: list[tuple[float, float]] = []     # (start, seconds) of each evaluation
 
-    def slow_evaluate():
+    def slow_evaluate(limit=None):
         begin = time.perf_counter()
         time.sleep(0.02)       # a big model's evaluation, without using the CPU
-        result = evaluate()
+        result = evaluate(limit)
         spent.append((begin, time.perf_counter() - begin))
         return result
     trainer.evaluate = slow_evaluate
