@@ -71,6 +71,10 @@ class LiveViews:
             self.weights.update_snapshot(snapshot)
             self.snapshot_times.append(time.perf_counter())
             del self.snapshot_times[:-500]
+        # Views skip snapshots while behind another tab; a tab brought forward gets no show
+        # event, so each frame lets them catch up (and draws rate-limited histograms).
+        self.neurons.show_pending()
+        self.weights.show_pending()
         # While training runs the curves redraw a few times a second: a loss plot repaint costs
         # more than most views, and a curve moving at 7 Hz reads as smooth. Single steps and
         # pauses show at once.

@@ -15,6 +15,9 @@ LOSS_FLOOR = 1e-8     # the log axis cannot show 0; smaller losses sit on this f
 R2_FLOOR = -1.0       # lowest R² shown; worse values sit on it and the axis label says so
 EMPTY_TEXT = "No training yet: press Step or Train."
 BATCH_ALPHA = 70      # the batch-loss curve's opacity (0–255): noisy, so drawn faintly
+# Samples per pixel column the curves draw at most: peak downsampling keeps each column's
+# minimum and maximum, so the batch loss's noise band looks the same with far fewer segments.
+SAMPLES_PER_PIXEL = 1.0
 # (label, colour, opacity 0–1, swatch) of the legend row; the same colours serve both plots.
 LEGEND_ENTRIES: tuple[tuple[str, tuple[int, int, int], float, str], ...] = (
     ("batch loss", theme.LOSS_TRAIN, 0.55, "&#9472;&#9472;&#9472;"),
@@ -40,6 +43,7 @@ class GrowingSeries:
         self.size = 0
         self.stride = 1
         self.max_points = max_points
+        self.revision = 0     # bumped by every change, so unchanged curves are not redrawn
 
     def extend(self, x, y) -> None:
         """Append points (thinned to the current stride)."""
@@ -55,6 +59,7 @@ class GrowingSeries:
         self.x[self.size:need] = x
         self.y[self.size:need] = y
         self.size = need
+        self.revision += len(x) > 0
         while self.size > self.max_points:
             self.stride *= 2
             keep = (self.x[:self.size] % self.stride) == 0
@@ -67,6 +72,7 @@ class GrowingSeries:
         """Forget every point."""
         self.size = 0
         self.stride = 1
+        self.revision += 1
 
     def view(self) -> tuple[np.ndarray, np.ndarray]:
         """The filled part (views, not copies)."""
@@ -89,9 +95,12 @@ class LossView(QWidget):
         # No grid and hand-set ranges: pyqtgraph's grid and per-frame autorange cost ~25 ms
         # a paint, which would steal that time from training.
         self.loss_plot.enableAutoRange(False)
-        # First item: every step's batch loss (noisy, so drawn faintly under the others).
-        self.train_curve = self.loss_plot.plot(
-            [], [], pen=pg.mkPen((*theme.LOSS_TRAIN, BATCH_ALPHA), width=1), name="batch loss")
+        # First item: every step's batch loss (noisy, so drawn faintly under the others). Its
+        # pen is opaque, pre-blended with the background (``_match_background``): a translucent
+        # pen makes Qt blend every pixel of thousands of segments.
+        self.train_curve = self.loss_plot.plot([], [], name="batch loss")
+        self._batch_background = ""
+        self._match_background()
         self.full_train_curve = self.loss_plot.plot(
             [], [], pen=pg.mkPen(theme.LOSS_TRAIN, width=2), name="train loss")
         self.test_curve = self.loss_plot.plot(
@@ -133,11 +142,28 @@ class LossView(QWidget):
         self.full_train = GrowingSeries(256)
         self.train_score = GrowingSeries(256)
         self.test_score = GrowingSeries(256)
+        for curve in self.curves():
+            thin_for_screen(curve)
+        self._drawn: dict[int, tuple[int, str]] = {}   # id(curve) → (revision, task) drawn
         self._dirty = False
         self._x_limit = 0.0
         self._y_limit: tuple | float = 0.0
         self.task = "classification"
         self.origin = "fresh weights"   # named in the summary while the step count is 0
+
+    def curves(self) -> tuple[pg.PlotDataItem, ...]:
+        """Every data item of both plots (batch loss first)."""
+        return (self.train_curve, self.full_train_curve, self.test_curve, self.train_metric,
+                self.test_metric)
+
+    def _match_background(self) -> None:
+        """Give the batch-loss pen the faint colour it would have over the current background."""
+        background = theme.PLOT_BACKGROUND
+        if background == self._batch_background:
+            return
+        self._batch_background = background
+        colour = faint_colour(theme.LOSS_TRAIN, BATCH_ALPHA, pg.mkColor(background).getRgb()[:3])
+        self.train_curve.setPen(pg.mkPen(colour, width=1))
 
     def set_task(self, task: str) -> None:
         """Label the metric plot for classification (accuracy) or regression (R²)."""
@@ -177,7 +203,8 @@ class LossView(QWidget):
         self._dirty = True
 
     def refresh(self) -> None:
-        """Push the buffers into the plot items (one setData per curve)."""
+        """Push changed buffers into their plot items (one setData per changed curve)."""
+        self._match_background()
         if not self._dirty:
             return
         self._dirty = False
@@ -185,11 +212,14 @@ class LossView(QWidget):
         finite = np.isfinite(y)
         if not finite.all():
             x, y = x[finite], y[finite]
-        self.train_curve.setData(x, np.maximum(y, LOSS_FLOOR))
+        if self._changed(self.train_curve, self.train):
+            self.train_curve.setData(x, np.maximum(y, LOSS_FLOOR))
         for curve, series in ((self.test_curve, self.test),
                               (self.full_train_curve, self.full_train),
                               (self.train_metric, self.train_score),
                               (self.test_metric, self.test_score)):
+            if not self._changed(curve, series):
+                continue
             sx, sy = series.view()
             if curve in (self.test_curve, self.full_train_curve):
                 sy = np.maximum(np.nan_to_num(sy, nan=np.nan, posinf=np.nan), LOSS_FLOOR)
@@ -205,6 +235,14 @@ class LossView(QWidget):
                 curve.setSymbol(symbol)
             curve.setData(sx, sy)
         self._fit_ranges(x, y)
+
+    def _changed(self, curve: pg.PlotDataItem, series: GrowingSeries) -> bool:
+        """Whether ``series`` changed since ``curve`` was last given its data (and note it)."""
+        drawn = (series.revision, self.task)
+        if self._drawn.get(id(curve)) == drawn:
+            return False
+        self._drawn[id(curve)] = drawn
+        return True
 
     def _fit_ranges(self, x: np.ndarray, y: np.ndarray) -> None:
         """Grow the axes in steps (x by half again, y to the largest loss) so they rarely move."""
@@ -242,6 +280,26 @@ class LossView(QWidget):
         self.metric_plot.setYRange(max(min(0.0, worst), R2_FLOOR), 1.02, padding=0)
         label = "R²" if worst >= R2_FLOOR else "R² (clipped at −1)"
         self.metric_plot.setLabel("left", label)
+
+
+def faint_colour(colour: tuple[int, int, int], alpha: int,
+                 background: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The opaque colour ``colour`` at opacity ``alpha`` (0–255) shows over ``background``."""
+    share = alpha / 255
+    return tuple(int(round(b + (c - b) * share)) for c, b in zip(colour, background))
+
+
+def thin_for_screen(curve: pg.PlotDataItem) -> None:
+    """Draw at most ``SAMPLES_PER_PIXEL`` min/max pairs per pixel, only the part in view.
+
+    The item keeps every point (``xData``); only what is painted is reduced.
+    """
+    curve.setDownsampling(auto=True, method="peak")
+    curve.setClipToView(True)
+    # pyqtgraph 0.14 draws ~5 samples per pixel by default; one min/max pair per pixel column
+    # already paints every pixel the full data would.
+    if "autoDownsampleFactor" in curve.opts:
+        curve.opts["autoDownsampleFactor"] = SAMPLES_PER_PIXEL
 
 
 def legend_html() -> str:

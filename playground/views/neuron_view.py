@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QToolTip, QWidget
 from engine.data import apply_features
 from playground import theme
 from playground.snapshots import FRAME, NEURON_GRID, plane_points
+from playground.views.onscreen import on_screen
 
 MAX_NEURONS = 16   # per column; larger layers show their first 16
 TITLE_HEIGHT = 20.0  # column titles sit above this line; tiles never cross it
@@ -35,11 +36,38 @@ def tile_layout(count: int, tallest: int, width: float, height: float,
 
 def to_qimage(values: np.ndarray, lut: np.ndarray) -> QImage:
     """A [-1, 1] map (rows = x2 from the bottom) as an RGB image, x2 pointing up."""
-    index = np.clip((values + 1) * 127.5, 0, 255).astype(np.uint8)[::-1]
-    rgb = np.ascontiguousarray(lut[index])
-    height, width = index.shape
-    image = QImage(rgb.data, width, height, 3 * width, QImage.Format_RGB888)
-    return image.copy()   # own the pixels: ``rgb`` dies with this call
+    tiles = TileImages(1, *values.shape)
+    tiles.fill(values[None], packed_lut(lut))
+    return tiles.images[0].copy()   # own the pixels: ``tiles`` dies with this call
+
+
+def packed_lut(lut: np.ndarray) -> np.ndarray:
+    """An RGB lookup table (n × 3 uint8) as opaque 0xffRRGGBB words for RGB32 images."""
+    rgb = lut.astype(np.uint32)
+    return (0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).astype(np.uint32)
+
+
+class TileImages:
+    """One column's tiles: their pixels in one array, a QImage over each tile's part.
+
+    Redrawing writes the new colours into the array in place, so a snapshot costs one
+    vectorised lookup per column, with no QImage or buffer allocated per frame.
+    """
+
+    def __init__(self, count: int, height: int, width: int) -> None:
+        self.pixels = np.empty((count, height, width), np.uint32)   # 0xffRRGGBB, x2 up
+        # The QImages read ``pixels`` directly (no copy); this object keeps it alive.
+        self.images = [QImage(self.pixels[i].data, width, height, 4 * width,
+                              QImage.Format.Format_RGB32) for i in range(count)]
+
+    def fits(self, shape: tuple[int, ...]) -> bool:
+        """Whether maps of ``shape`` (count, height, width) can be drawn into these tiles."""
+        return self.pixels.shape == tuple(shape)
+
+    def fill(self, values: np.ndarray, lut: np.ndarray) -> None:
+        """Colour [-1, 1] maps (count × rows from the bottom × columns) through a packed LUT."""
+        index = np.clip((values[:, ::-1] + 1) * 127.5, 0, 255).astype(np.uint8)
+        np.take(lut, index, out=self.pixels, mode="clip")   # "clip": no buffered copy
 
 
 class NeuronView(QWidget):
@@ -51,6 +79,9 @@ class NeuronView(QWidget):
         self.setMouseTracking(True)
         self.setMinimumSize(320, 220)
         self.lut = theme.diverging_lut()
+        self.packed = packed_lut(self.lut)
+        # Tile buffers reused across snapshots, keyed by column (layer id, or the output).
+        self._tiles: dict[str, TileImages] = {}
         self.features: list[str] = []
         self.feature_images: list[QImage] = []
         self.feature_values: list[np.ndarray] = []
@@ -75,7 +106,9 @@ class NeuronView(QWidget):
             scale = np.abs(values).max(axis=0)
             scale[scale == 0] = 1
             values = (values / scale).T.reshape(-1, NEURON_GRID, NEURON_GRID)
-            self.feature_images = [to_qimage(v, self.lut) for v in values]
+            tiles = TileImages(*values.shape)
+            tiles.fill(values, self.packed)
+            self.feature_images = [image.copy() for image in tiles.images]
             self.feature_values = list(raw)
         self.columns = []
         self.update()
@@ -90,15 +123,20 @@ class NeuronView(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Draw the snapshot that arrived while hidden."""
         super().showEvent(event)
-        if self._pending is not None:
+        self.show_pending()
+
+    def show_pending(self) -> None:
+        """Draw the snapshot kept while hidden, once the view can be seen (called per frame:
+        a dock tab brought to the front gets no show event)."""
+        if self._pending is not None and on_screen(self):
             self.update_snapshot(*self._pending)
 
     def update_snapshot(self, snapshot, layer_order: list[str], output_id: str | None) -> None:
         """Redraw from a snapshot's neuron maps, decision grid and weight copies.
 
-        While hidden only the newest snapshot is kept (drawn on showing).
+        While hidden or behind another tab only the newest snapshot is kept (drawn when seen).
         """
-        if not self.isVisible():
+        if not on_screen(self):
             self._pending = (snapshot, layer_order, output_id)
             return
         self._pending = None
@@ -116,7 +154,7 @@ class NeuronView(QWidget):
         for layer_id in ids:
             maps = snapshot.neuron_maps[layer_id][:MAX_NEURONS]
             scale = np.maximum(np.abs(maps).max(axis=(1, 2), keepdims=True), 1.0)
-            columns.append((layer_id, [to_qimage(m, self.lut) for m in maps / scale]))
+            columns.append((layer_id, self._tile_images(layer_id, maps / scale, self.packed)))
             arrays.append(list(maps))
         if snapshot.grid is not None and output_id is not None:
             images, values = self.output_tiles(snapshot.grid)
@@ -135,14 +173,25 @@ class NeuronView(QWidget):
         values are clipped to [-1, 1].
         """
         if grid.ndim != 3:
-            return [to_qimage(np.clip(grid, -1, 1), self.lut)], [grid]
+            return self._tile_images("\0output", np.clip(grid, -1, 1)[None], self.packed), [grid]
         k = grid.shape[-1]
         if k <= 2:
-            return [to_qimage(grid[..., -1] * 2 - 1, self.lut)], [grid[..., -1]]
+            return (self._tile_images("\0output", grid[None, ..., -1] * 2 - 1, self.packed),
+                    [grid[..., -1]])
         colours = theme.class_rgb(k)
         maps = [grid[..., c] for c in range(k)]
-        return [to_qimage(m * 2 - 1, class_lut(tuple(colours[c])))
-                for c, m in enumerate(maps)], maps
+        images = [self._tile_images(f"\0output{c}", m[None] * 2 - 1,
+                                    packed_lut(class_lut(tuple(colours[c]))))[0]
+                  for c, m in enumerate(maps)]
+        return images, maps
+
+    def _tile_images(self, key: str, values: np.ndarray, lut: np.ndarray) -> list[QImage]:
+        """QImages of [-1, 1] maps, drawn into the column's reused tile buffer."""
+        tiles = self._tiles.get(key)
+        if tiles is None or not tiles.fits(values.shape):
+            tiles = self._tiles[key] = TileImages(*values.shape)
+        tiles.fill(values, lut)
+        return tiles.images
 
     def empty_message(self) -> str:
         """The empty-state text; without a trainer, the reason training is disabled."""

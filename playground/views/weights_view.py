@@ -2,6 +2,8 @@
 with histograms of the weights and gradients; built once per network, updated in place."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -9,8 +11,12 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.probes import tile_images
 from playground import theme
+from playground.views.onscreen import on_screen
 
 HISTOGRAM_BINS = 40
+# Seconds between histogram redraws while snapshots stream in: their shape changes slowly, and
+# binning every weight and gradient costs more per frame than the heatmaps.
+HISTOGRAM_INTERVAL = 0.25
 
 
 def weight_image(weight: np.ndarray) -> np.ndarray:
@@ -70,12 +76,26 @@ class WeightsView(QWidget):
         self._names: tuple[str, ...] = ()
         self._snapshot = None
         self._pending = None
+        self._histograms_due = False     # the newest snapshot's histograms are not drawn yet
+        self._histograms_at = -HISTOGRAM_INTERVAL   # perf_counter of the last histogram draw
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         """Draw the snapshot that arrived while hidden."""
         super().showEvent(event)
+        self.show_pending()
+
+    def show_pending(self) -> None:
+        """Per frame: draw a snapshot kept while hidden once the view can be seen (a dock tab
+        brought to the front gets no show event), and histograms held back by the rate limit."""
+        if self._closed:
+            return
         if self._pending is not None:
-            self.update_snapshot(self._pending)
+            if on_screen(self):
+                self.update_snapshot(self._pending)
+            return
+        if self._histograms_due and time.perf_counter() - self._histograms_at \
+                >= HISTOGRAM_INTERVAL:
+            self._draw_histograms()
 
     def shutdown(self) -> None:
         """Destroy the plot canvas now, while Qt is intact (the window is closing).
@@ -94,6 +114,8 @@ class WeightsView(QWidget):
         if self._closed:
             return
         self._pending = None
+        self._snapshot = None
+        self._histograms_due = False
         self.graphics.clear()
         self.images = {}
         self.levels = {}
@@ -136,11 +158,12 @@ class WeightsView(QWidget):
         """Show the weights of a snapshot (rebuilds only when the parameter set changes).
 
         While hidden (e.g. a background tab) only the newest snapshot is kept, and drawn on
-        showing: drawing what nobody sees would slow training down.
+        showing: drawing what nobody sees would slow training down. Histograms follow at most
+        every ``HISTOGRAM_INTERVAL`` seconds (``show_pending`` draws the newest one).
         """
         if self._closed:
             return
-        if not self.isVisible():
+        if not on_screen(self):
             self._pending = snapshot
             return
         self._pending = None
@@ -160,12 +183,16 @@ class WeightsView(QWidget):
             # Row-major picture (rows = inputs); ImageItem wants (x, y).
             self.images[name].setImage(picture.T, autoLevels=False, levels=(-level, level))
         self._snapshot = snapshot
-        self._draw_histograms()
+        self._histograms_due = True
+        if time.perf_counter() - self._histograms_at >= HISTOGRAM_INTERVAL:
+            self._draw_histograms()
 
     def _draw_histograms(self) -> None:
         snapshot = self._snapshot
         if snapshot is None:
             return
+        self._histograms_due = False
+        self._histograms_at = time.perf_counter()
         choice = self.layer_choice.currentText()
         names = self._names if choice in ("", "all weights") else (choice,)
         weights = [snapshot.weights[n].ravel() for n in names if n in snapshot.weights]

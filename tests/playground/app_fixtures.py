@@ -48,10 +48,10 @@ def make_window(qtbot, tmp_path, monkeypatch):
 
 
 def loss_points(window) -> int:
-    """Points in lossPlot's first data item."""
+    """Points given to lossPlot's first data item (``getData`` is the downsampled display)."""
     import pyqtgraph as pg
     plot = window.findChild(pg.PlotWidget, "lossPlot")
-    x, _ = plot.getPlotItem().listDataItems()[0].getData()
+    x = plot.getPlotItem().listDataItems()[0].xData
     return 0 if x is None else len(x)
 
 
