@@ -14,7 +14,10 @@ MAX_POINTS = 5_000    # recorded steps kept per curve; beyond it every other one
 LOSS_FLOOR = 1e-8     # the log axis cannot show 0; smaller losses sit on this floor
 R2_FLOOR = -1.0       # lowest R² shown; worse values sit on it and the axis label says so
 EMPTY_TEXT = "No training yet: press Step or Train."
-BATCH_ALPHA = 70      # the batch-loss curve's opacity (0–255): noisy, so drawn faintly
+# The batch-loss curve's opacity (0–255): noisy, so drawn faintly. Its pen is opaque (this
+# colour pre-blended with the background), so overlapping segments no longer darken the dense
+# part of the band; 110 gives the band about the shade the translucent 70 had there.
+BATCH_ALPHA = 110
 # Samples per pixel column the curves draw at most: peak downsampling keeps each column's
 # minimum and maximum, so the batch loss's noise band looks the same with far fewer segments.
 SAMPLES_PER_PIXEL = 1.0
