@@ -60,3 +60,12 @@ def step_count(window) -> int:
     from PySide6.QtWidgets import QLabel
     text = window.findChild(QLabel, "stepCounter").text()
     return int("".join(ch for ch in text if ch.isdigit()) or 0)
+
+
+def shown(qtbot, widget, width: int, height: int):
+    """A widget added to qtbot, sized, shown and exposed (views lay out only when shown)."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget

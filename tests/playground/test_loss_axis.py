@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QFontMetrics
 
+from app_fixtures import shown
+
 
 def shown_labels(axis, values):
     """(value, text) pairs the axis would draw."""
@@ -13,34 +15,26 @@ def shown_labels(axis, values):
 
 def test_short_axis_keeps_labels_apart(qtbot):
     from playground.views.loss_view import LogTicksAxis, LossView
-    view = LossView()
-    qtbot.addWidget(view)
-    view.resize(400, 300)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, LossView(), 400, 300)
     view.loss_plot.setYRange(np.log10(0.02), np.log10(1.2), padding=0)
     axis = view.loss_plot.getAxis("left")
     assert isinstance(axis, LogTicksAxis)
     qtbot.waitUntil(lambda: axis.geometry().height() > 50)
     minors = np.log10([m * 10.0 ** e for e in (-2, -1) for m in range(2, 10)])
     values = [-1.0, 0.0] + list(minors)
-    shown = shown_labels(axis, values)
+    labelled = shown_labels(axis, values)
     pixels = axis.geometry().height() / (axis.range[1] - axis.range[0])
     gap = QFontMetrics(axis.style.get("tickFont") or axis.font()).height()
-    positions = sorted(v for v, _ in shown)
+    positions = sorted(v for v, _ in labelled)
     assert np.diff(positions).min() * pixels >= gap            # no two labels touch
-    assert {"0.1", "1"} <= {t for _, t in shown}                # powers of ten always shown
-    assert "0.05" in {t for _, t in shown}                      # and 5× before 3×, 7×, ...
-    assert len(shown) < len(values)                             # something had to go
+    assert {"0.1", "1"} <= {t for _, t in labelled}                # powers of ten always shown
+    assert "0.05" in {t for _, t in labelled}                      # and 5× before 3×, 7×, ...
+    assert len(labelled) < len(values)                             # something had to go
 
 
 def test_tall_axis_labels_every_tick(qtbot):
     from playground.views.loss_view import LossView
-    view = LossView()
-    qtbot.addWidget(view)
-    view.resize(400, 1600)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, LossView(), 400, 1600)
     view.loss_plot.setYRange(np.log10(0.1), np.log10(1.0), padding=0)
     axis = view.loss_plot.getAxis("left")
     qtbot.waitUntil(lambda: axis.geometry().height() > 500)

@@ -6,6 +6,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow
 
+from app_fixtures import shown
 from playground import theme
 from playground.snapshots import Snapshot
 from playground.views import weights_view
@@ -79,11 +80,7 @@ def test_refresh_sets_only_changed_curves(qtbot, monkeypatch):
 
 
 def test_batch_curve_is_downsampled_but_keeps_its_noise_band(qtbot):
-    view = LossView()
-    qtbot.addWidget(view)
-    view.resize(520, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, LossView(), 520, 400)
     rng = np.random.default_rng(0)
     steps = np.arange(1, 4001)
     losses = np.exp(rng.normal(-3, 1.2, steps.size))
@@ -142,11 +139,7 @@ def test_neuron_view_behind_a_tab_waits_then_catches_up(qtbot):
 
 
 def test_neuron_tiles_reuse_their_buffers_and_match_to_qimage(qtbot):
-    view = NeuronView()
-    qtbot.addWidget(view)
-    view.resize(600, 400)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown(qtbot, NeuronView(), 600, 400)
     view.set_features(["x1", "x2"])
     first = _snapshot(1)
     view.update_snapshot(first, ["h"], "out")
