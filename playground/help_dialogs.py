@@ -1,15 +1,18 @@
-"""The Help menu's dialogs: keyboard shortcuts, a short guided tour of the panels, About."""
+"""The Help menu's dialogs: keyboard shortcuts, a guided tour that points at the panels, About."""
 from __future__ import annotations
 
 import platform
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import Qt, Signal, Slot, qVersion
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QStackedWidget, QTableWidget, QTableWidgetItem,
+from PySide6.QtCore import (QEvent, QPoint, QRect, QRectF, QSize, Qt, QTimer, Signal, Slot,
+                            qVersion)
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QRegion, QShortcut
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDockWidget, QFrame, QHBoxLayout,
+                               QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from engine import __version__
+from playground import theme
 from playground.appinfo import APP_NAME, app_icon
 
 # (keys, what they do). Keys use Qt's portable names; on macOS Qt shows Ctrl as ⌘.
@@ -35,36 +38,75 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Ctrl+Q", "Quit"),
 )
 
-# (title, objectName of the panel described, body) of each tour page; the name lets the main
-# window highlight that panel (see GuidedTour.pageShown).
+# (title, objectName of the widget described, body) of each tour page. The tour highlights
+# that widget (its whole dock when it sits in one) and skips the page while it is missing or
+# hidden (a closed dock, the image views with 2-D data, the canvas behind the start page).
 TOUR_PAGES: tuple[tuple[str, str, str], ...] = (
-    ("Welcome", "",
-     "<p>LayerLab lets you build a neural network from layers, train it on the spot and watch "
-     "every number change. This tour shows the five places you will use most. It takes a "
-     "minute; leave it at any time with <b>Close</b>.</p>"),
-    ("Layer palette", "layerPalette",
-     "<p>The <b>palette</b> lists every layer type: dense, convolution, pooling, dropout, "
-     "batch normalisation, merges and more. Add layers to your network from here; hover a "
-     "layer type to read what it does.</p>"),
+    ("Welcome to LayerLab", "",
+     "<p>Build a neural network from layers, train it on the spot and watch every number "
+     "change. This tour points at each part of the window in turn.</p>"
+     "<p><b>Next</b> or <b>→</b> goes on, <b>Back</b> or <b>←</b> goes back and <b>Esc</b> "
+     "ends the tour. Panels can be dragged, floated and closed; the <i>View</i> menu brings "
+     "a closed one back, and <b>F1</b> lists every shortcut.</p>"),
+    ("Layers", "layerPalette",
+     "<p>Every layer type, coloured as on the canvas: dense, convolution, pooling, flatten, "
+     "reshape, dropout, batch normalisation, activation, add and concat. "
+     "<b>Double-click</b> a type to add it after the selected layer, or <b>drag</b> it onto "
+     "the canvas. Hover a type to read what it does.</p>"),
     ("Network canvas", "networkEditor",
-     "<p>The <b>canvas</b> shows your network from input to output. Select a layer to edit its "
-     "settings; <b>Delete</b> removes it and <b>Ctrl+D</b> duplicates it. <b>Ctrl+0</b> fits the "
-     "whole network into view, and <b>Ctrl+Z</b> undoes any edit.</p>"),
+     "<p>Your network from input to output. Each node shows its settings, parameter count "
+     "and output shape, and turns red when the shapes do not fit (a banner then says why "
+     "training is blocked).</p>"
+     "<p>Click a layer to select it: <b>Delete</b> removes it, <b>Ctrl+D</b> duplicates it, "
+     "<b>Alt+←/→</b> moves it. Drag from a node's output port (the circle on its right) onto "
+     "another layer to connect them. The wheel zooms, <b>Ctrl+0</b> fits, <b>Ctrl+L</b> "
+     "tidies the layout and <b>Ctrl+Z</b> undoes any edit.</p>"),
+    ("Layer settings", "propertyPanel",
+     "<p>The selected layer's settings (units, activation, kernel size, rate…) with a short "
+     "description of each. Changes apply at once and <b>Ctrl+Z</b> undoes them. The "
+     "optional <i>id</i> names the layer's weights.</p>"),
     ("Data", "dataPanel",
-     "<p>The <b>data panel</b> picks the dataset: the 2-D playground sets (circle, XOR, "
-     "spiral…), the bundled handwritten digits, or your own CSV, NumPy or MNIST-style files. "
-     "Noise, sample count, the train/test split and input features are set here.</p>"),
-    ("Training", "trainingPanel",
-     "<p>The <b>training panel</b> holds the loss, optimizer, learning rate, batch size and "
-     "regularisation. <b>Space</b> starts and pauses, <b>→</b> takes a single mini-batch so "
-     "you can follow one step, and <b>R</b> resets the weights. The learning rate can change "
-     "while training runs.</p>"),
-    ("Plots", "lossPlot",
-     "<p>The <b>plots</b> show the training and test loss per step, the decision boundary "
-     "over the data (2-D sets), and weights and activations per layer. Drag to pan, scroll "
-     "to zoom, and right-click a plot for more.</p>"
-     "<p>Panels can be moved and closed; the <i>View</i> menu restores the default layout. "
-     "Press <b>F1</b> for every shortcut.</p>"),
+     "<p>Where the samples come from: the 2-D playground sets (circle, xor, gaussian, spiral, "
+     "moons, blobs, plane, multigauss), points you place yourself, the bundled handwritten "
+     "digits, or your own files (MNIST-style IDX, CSV, NumPy .npz, image folders).</p>"
+     "<p>For 2-D sets, set the train : test split, noise, sample count, batch size and the "
+     "input features (x1², sin(x1)…); <b>Regenerate</b> draws a new sample.</p>"),
+    ("Training settings", "trainingPanel",
+     "<p>The optimizer (sgd, rmsprop, adam, adamw) and its settings, including the "
+     "<b>learning rate</b>, which applies at once, even while training runs. Below: the loss, "
+     "batch size, epochs (training pauses after that many) and an l1 or l2 weight "
+     "penalty.</p>"),
+    ("Train, Step, Reset", "mainToolBar",
+     "<p><b>Train</b> (<b>Space</b>) runs and pauses, <b>Step</b> (<b>→</b> or <b>S</b>) "
+     "trains one mini-batch, <b>Reset</b> (<b>R</b>) draws fresh weights and sets the "
+     "counters back to 0. The counters show the epoch, the step and the steps per "
+     "second.</p><p>New, Open, Save and <b>Export Model</b> (ONNX, numpy, PyTorch) are here "
+     "too.</p>"),
+    ("Loss and accuracy", "lossPlot",
+     "<p>The first line names the latest evaluation, the second the curves' colours. Upper "
+     "plot: the loss per step on a log scale (each mini-batch faintly, the whole training set "
+     "in blue, the test set in orange). Lower plot: accuracy, or R² for regression. A test "
+     "curve that rises while the training curve falls means overfitting.</p>"
+     "<p>Right-click a plot for <i>View All</i> and <i>Export</i>.</p>"),
+    ("Decision boundary", "boundaryPlot",
+     "<p>For 2-D data: the network's output over the plane, with the training points on top. "
+     "<i>Show test data</i> adds the test points, <i>Discretize output</i> colours each "
+     "region by its predicted class.</p><p>The timeline below replays the run: pause, then "
+     "drag the slider to any stored step, <b>Play</b> it back or export a GIF.</p>"),
+    ("Neurons and weights", "neuronView",
+     "<p><b>Neurons</b> (2-D data, dense layers): every neuron as a heatmap over the input "
+     "plane, joined by its weights. The <b>Weights</b> tab beside it shows every layer's "
+     "weights as a heatmap, with histograms of one layer's weights and gradients.</p>"),
+    ("Step-through", "stepThroughPanel",
+     "<p>After a <b>Step</b>, the <i>Step</i> tab walks through that mini-batch stage by "
+     "stage: batch, forward, loss, backward, update. <i>Neuron maths</i> shows one neuron's "
+     "numbers, <i>Diagnostics</i> tracks gradient norms, update/weight ratios and dead or "
+     "saturated units.</p>"),
+    ("Image views", "samplesView",
+     "<p>For image data: <b>Samples</b> browses the images with their labels, "
+     "<b>Filters</b> shows the first convolution layer's kernels, <b>Feature maps</b> what "
+     "each convolution makes of one sample, <b>Confusion</b> where the classifier goes "
+     "wrong, and <b>Draw</b> classifies what you write.</p>"),
 )
 
 LIBRARY_LICENCES: tuple[tuple[str, str, str], ...] = (
@@ -110,80 +152,407 @@ class ShortcutsDialog(QDialog):
         self.resize(480, 520)
 
 
-class GuidedTour(QDialog):
-    """A few pages about the panels, with Back and Next; non-modal so the window stays visible.
+TOUR_KEYS_NEXT = (Qt.Key.Key_Right, Qt.Key.Key_PageDown, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+TOUR_KEYS_BACK = (Qt.Key.Key_Left, Qt.Key.Key_PageUp)
+CARD_WIDTH = 340     # the tour card's width in pixels (less when the window is narrower)
+CARD_GAP = 14        # between the highlighted panel and the card
+EDGE_MARGIN = 8      # the card keeps this far inside the window
+FRAME_WIDTH = 3      # the coloured frame drawn just outside the highlighted panel
+# Dimming over everything but the highlighted panel: stronger on dark, where it shows less.
+DIM_ALPHA = {"light": 105, "dark": 150}
 
-    ``pageShown(int index, str objectName)`` fires on every page so the main window can
-    highlight the panel being described (the name is empty for the welcome page).
+
+class TourOverlay(QWidget):
+    """Dims the window except a cut-out around the highlighted panel and frames that panel.
+
+    The cut-out is also a hole in the widget's mask, so the highlighted panel stays usable
+    while clicks on the dimmed rest are swallowed instead of editing something unseen.
+    """
+
+    def __init__(self, host: QWidget) -> None:
+        super().__init__(host)
+        self.setObjectName("tourOverlay")
+        self.cutout: QRect | None = None
+        self.setGeometry(host.rect())
+
+    def set_cutout(self, rect: QRect | None) -> None:
+        """Highlight ``rect`` (window coordinates), or dim everything when it is None."""
+        self.cutout = QRect(rect) if rect is not None else None
+        self.setGeometry(self.parentWidget().rect())
+        region = QRegion(self.rect())
+        if self.cutout is not None:
+            region = region.subtracted(QRegion(self.cutout))
+        self.setMask(region)
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Translucent dimming with the hole left clear, and a rounded frame around it."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        dim = QColor(0, 0, 0, DIM_ALPHA.get(theme.SCHEME, DIM_ALPHA["light"]))
+        painter.fillRect(self.rect(), dim)
+        if self.cutout is not None:
+            pen = QPen(QColor(theme.SELECTED), FRAME_WIDTH)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            half = FRAME_WIDTH / 2 + 1
+            painter.drawRoundedRect(QRectF(self.cutout).adjusted(-half, -half, half, half), 5, 5)
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Swallow clicks on the dimmed part of the window."""
+        event.accept()
+
+
+class GuidedTour(QFrame):
+    """A tour card that walks through the window's panels, each highlighted in turn.
+
+    Built with the main window (or any widget in it) as parent, it dims the window, cuts
+    the described panel out of the dimming with a coloured frame (raising its dock's tab when
+    the dock shares a tab group) and sits beside it. Pages whose widget is missing or hidden
+    are skipped. → / Enter / PageDown go on, ← / PageUp go back, Esc ends the tour anywhere
+    in the window; ending removes every highlight and restores the tabs it raised.
+    ``pageShown(int index, str objectName)`` fires on every page (empty name: no target).
     """
 
     pageShown = Signal(int, str)
+    finished = Signal()
 
     def __init__(self, parent: QWidget | None = None,
                  pages: tuple[tuple[str, str, str], ...] = TOUR_PAGES) -> None:
-        super().__init__(parent)
+        host = parent.window() if parent is not None else None
+        super().__init__(host)
         self.setObjectName("guidedTour")
         self.setWindowTitle(f"{APP_NAME} tour")
-        self.setModal(False)
+        self.host = host
         self.pages = pages
-        self.stack = QStackedWidget(self)
-        for title, _target, body in pages:
-            page = QLabel(f"<h3>{title}</h3>{body}", self)
-            page.setWordWrap(True)
-            page.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            page.setTextFormat(Qt.TextFormat.RichText)
-            self.stack.addWidget(page)
+        self._index = 0
+        self.running = False
+        self.target: QWidget | None = None     # the widget of the page on show, if any
+        self.highlight: QRect | None = None    # its highlighted rectangle in the window
+        self._watched: list[QWidget] = []
+        self._raised_tabs: dict[int, QDockWidget] = {}   # tab group → dock that was in front
+        self.overlay = TourOverlay(host) if host is not None else None
+        if self.overlay is not None:
+            self.overlay.hide()
+        self.title = QLabel(self)
+        self.title.setObjectName("tourTitle")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self.body = QLabel(self)
+        self.body.setObjectName("tourBody")
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.progress = QLabel(self)
+        self.progress.setObjectName("tourProgress")
+        theme.mark_dim(self.progress)
         self.back_button = QPushButton("Back", self)
         self.back_button.setObjectName("tourBack")
-        self.back_button.setToolTip("Previous page")
+        self.back_button.setToolTip("Previous page (←)")
         self.next_button = QPushButton("Next", self)
         self.next_button.setObjectName("tourNext")
         self.next_button.setDefault(True)
         self.close_button = QPushButton("Close", self)
         self.close_button.setObjectName("tourClose")
-        self.close_button.setToolTip("End the tour; it is in the Help menu whenever you want it")
+        self.close_button.setToolTip("End the tour (Esc); it is in the Help menu whenever you "
+                                     "want it")
         self.back_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.advance)
-        self.close_button.clicked.connect(self.accept)
+        self.close_button.clicked.connect(self.end)
         row = QHBoxLayout()
         row.addWidget(self.progress)
         row.addStretch(1)
         for button in (self.close_button, self.back_button, self.next_button):
             row.addWidget(button)
+            button.installEventFilter(self)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.stack, 1)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(self.title)
+        layout.addWidget(self.body, 1)
         layout.addLayout(row)
-        self.resize(440, 260)
-        self._show_page(0)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.installEventFilter(self)
+        if host is not None:
+            self._escape = QShortcut(QKeySequence(Qt.Key.Key_Escape), host)
+            self._escape.setContext(Qt.ShortcutContext.WindowShortcut)
+            self._escape.setEnabled(False)
+            self._escape.activated.connect(self.end)
+            self._reflow = QTimer(self, singleShot=True, interval=0)
+            self._reflow.timeout.connect(self._place)
+        else:
+            self._escape = None
+            self._reflow = None
+            self.resize(CARD_WIDTH + 100, 260)
+        self._show_page(self._first_available())
+        # Hidden until show(): a child of an already visible window would otherwise appear
+        # with it, outside the tour's start.
+        self.hide()
 
+    # ------------------------------------------------------------------ paging
     @property
     def index(self) -> int:
-        """The page on show, from 0."""
-        return self.stack.currentIndex()
+        """The page on show, counted in ``pages`` from 0."""
+        return self._index
+
+    def available_pages(self) -> list[int]:
+        """Indices of the pages whose widget is in the window and not hidden, in order."""
+        return [i for i in range(len(self.pages)) if self._target_of(i) is not False]
+
+    def setVisible(self, visible: bool) -> None:  # noqa: N802 - Qt's name
+        """Showing starts the tour (dimming, highlight, Esc); hiding ends it."""
+        super().setVisible(visible)
+        if visible and not self.running:
+            self._start()
+        elif not visible and self.running:
+            self.end()
 
     @Slot()
     def advance(self) -> None:
-        """Next page; on the last page, Next reads Finish and closes the tour."""
-        if self.index >= len(self.pages) - 1:
-            self.accept()
+        """Next shown page; past the last one the tour ends (Next reads Finish there)."""
+        later = [i for i in self.available_pages() if i > self._index]
+        if later:
+            self._show_page(later[0])
         else:
-            self._show_page(self.index + 1)
+            self.end()
 
     @Slot()
     def back(self) -> None:
-        """Previous page."""
-        if self.index > 0:
-            self._show_page(self.index - 1)
+        """Previous shown page."""
+        earlier = [i for i in self.available_pages() if i < self._index]
+        if earlier:
+            self._show_page(earlier[-1])
+
+    @Slot()
+    def end(self) -> None:
+        """Close the card and remove every highlight; raised tabs go back to how they were."""
+        was_running = self.running
+        self.running = False
+        self._unwatch()
+        if self._escape is not None:
+            self._escape.setEnabled(False)
+        if self.overlay is not None:
+            self.overlay.hide()
+        for dock in self._raised_tabs.values():
+            if _alive(dock) and not dock.isHidden():
+                dock.raise_()
+        self._raised_tabs.clear()
+        self.target = None
+        self.highlight = None
+        if self.isVisible():
+            super().setVisible(False)
+        if was_running:
+            self.finished.emit()
+
+    # ------------------------------------------------------------------ internals
+    def _start(self) -> None:
+        self.running = True
+        if self.host is not None:
+            # A tour started again replaces the one already running.
+            for other in self.host.findChildren(GuidedTour):
+                if other is not self and other.running:
+                    other.end()
+            self._escape.setEnabled(True)
+            self.overlay.show()
+        self._show_page(self._first_available())
+        self.next_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _first_available(self) -> int:
+        pages = self.available_pages()
+        return pages[0] if pages else 0
+
+    def _target_of(self, index: int) -> QWidget | None | bool:
+        """The page's widget; None for a page without one; False when missing or hidden."""
+        name = self.pages[index][1]
+        if not name:
+            return None
+        if self.host is None:
+            return None     # a card on its own: every page, nothing to point at
+        widget = self.host.findChild(QWidget, name)
+        if widget is None or not widget.isVisibleTo(self.host):
+            return False
+        dock = _dock_of(widget)
+        if dock is not None and dock.isHidden():
+            return False
+        return widget
 
     def _show_page(self, index: int) -> None:
-        self.stack.setCurrentIndex(index)
-        last = index == len(self.pages) - 1
-        self.back_button.setEnabled(index > 0)
+        self._index = index
+        title, name, body = self.pages[index]
+        self.title.setText(title)
+        self.body.setText(body)
+        shown = self.available_pages()
+        position = shown.index(index) + 1 if index in shown else 1
+        last = not any(i > index for i in shown)
+        self.back_button.setEnabled(any(i < index for i in shown))
         self.next_button.setText("Finish" if last else "Next")
-        self.next_button.setToolTip("End the tour" if last else "Next page")
-        self.progress.setText(f"{index + 1} of {len(self.pages)}")
-        self.pageShown.emit(index, self.pages[index][1])
+        self.next_button.setToolTip("End the tour (Enter)" if last else "Next page (→)")
+        self.progress.setText(f"{position} of {max(len(shown), 1)}")
+        target = self._target_of(index)
+        self.target = target if isinstance(target, QWidget) else None
+        if self.running:
+            if self.target is not None:
+                self._bring_forward(self.target)
+            self._watch(self.target)
+            self._place()
+            # Raising a tab or a fresh layout moves things only once Qt has laid them out.
+            if self._reflow is not None:
+                self._reflow.start()
+        self.pageShown.emit(index, name)
+
+    def _bring_forward(self, target: QWidget) -> None:
+        """Raise the target's dock in its tab group (remembering what was in front)."""
+        dock = _dock_of(target)
+        if dock is None or self.host is None:
+            return
+        if dock.isFloating():
+            dock.raise_()
+            dock.activateWindow()
+            return
+        group = [dock, *self.host.tabifiedDockWidgets(dock)]
+        if len(group) < 2:
+            return
+        key = min(id(d) for d in group)
+        if key not in self._raised_tabs:
+            front = next((d for d in group if not d.visibleRegion().isEmpty()), None)
+            if front is not None and front is not dock:
+                self._raised_tabs[key] = front
+        dock.raise_()
+
+    def _highlight_rect(self) -> QRect | None:
+        """The target's rectangle (its dock's when in one) in window coordinates."""
+        if self.target is None or self.host is None or not _alive(self.target):
+            return None
+        widget = _dock_of(self.target) or self.target
+        if widget.window() is not self.host or not self.target.isVisible():
+            return None    # floating or not on screen: nothing to cut out
+        top_left = widget.mapTo(self.host, QPoint(0, 0))
+        area = self.host.rect()
+        rect = QRect(top_left, widget.size()).intersected(area)
+        if rect.isEmpty():
+            return None
+        # Sides on the window's edge move in, so the frame drawn outside them stays visible.
+        inset = FRAME_WIDTH + 2
+        return rect.adjusted(inset if rect.left() <= area.left() else 0,
+                             inset if rect.top() <= area.top() else 0,
+                             -inset if rect.right() >= area.right() else 0,
+                             -inset if rect.bottom() >= area.bottom() else 0)
+
+    def _place(self) -> None:
+        """Cut the highlight out of the dimming and put the card beside it."""
+        if not self.running or self.host is None:
+            return
+        self.highlight = self._highlight_rect()
+        self.overlay.set_cutout(self.highlight)
+        self.overlay.raise_()
+        area = self.host.rect()
+        width = max(200, min(CARD_WIDTH, area.width() - 2 * EDGE_MARGIN))
+        self.setFixedWidth(width)
+        layout = self.layout()
+        height = (layout.totalHeightForWidth(width) if layout.hasHeightForWidth()
+                  else self.sizeHint().height())
+        self.setFixedHeight(height)
+        self.move(card_position(area, self.highlight, width, height))
+        self.raise_()
+
+    def _watch(self, target: QWidget | None) -> None:
+        """Follow moves, resizes and hides of the window, the target and its dock."""
+        self._unwatch()
+        if self.host is None:
+            return
+        widgets = [self.host]
+        if target is not None:
+            widgets.append(target)
+            dock = _dock_of(target)
+            if dock is not None:
+                widgets.append(dock)
+        for widget in widgets:
+            widget.installEventFilter(self)
+        self._watched = widgets
+
+    def _unwatch(self) -> None:
+        for widget in self._watched:
+            if _alive(widget):
+                widget.removeEventFilter(self)
+        self._watched = []
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        """Tour keys on the card (before the window's → step shortcut); follow layout moves."""
+        kind = event.type()
+        if watched is self or watched in (self.back_button, self.next_button, self.close_button):
+            if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+                key = event.key()
+                if key in TOUR_KEYS_NEXT or key in TOUR_KEYS_BACK or key == Qt.Key.Key_Escape:
+                    if kind == QEvent.Type.KeyPress:
+                        if key in TOUR_KEYS_NEXT:
+                            self.advance()
+                        elif key in TOUR_KEYS_BACK:
+                            self.back()
+                        else:
+                            self.end()
+                    event.accept()
+                    return True
+            return False
+        if self.running and kind in (QEvent.Type.Resize, QEvent.Type.Move, QEvent.Type.Show,
+                                     QEvent.Type.Hide, QEvent.Type.LayoutRequest) \
+                and self._reflow is not None:
+            self._reflow.start()
+        return False
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """A rounded card in the window colour with an accent border (follows the theme)."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(theme.SELECTED), 2))
+        painter.setBrush(self.palette().window())
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 8, 8)
+
+
+def card_position(area: QRect, highlight: QRect | None, width: int, height: int) -> QPoint:
+    """Where the tour card goes: beside ``highlight`` (right, left, below, above: the first
+    side with room), centred in ``area`` without a highlight, over its corner if no side fits."""
+    def clamp(value: int, low: int, high: int) -> int:
+        return max(low, min(value, high))
+
+    low_x, high_x = area.left() + EDGE_MARGIN, area.right() - EDGE_MARGIN - width
+    low_y, high_y = area.top() + EDGE_MARGIN, area.bottom() - EDGE_MARGIN - height
+    if highlight is None:
+        return QPoint(area.center().x() - width // 2, area.center().y() - height // 2)
+    around = highlight.adjusted(-FRAME_WIDTH - 1, -FRAME_WIDTH - 1, FRAME_WIDTH + 1,
+                                FRAME_WIDTH + 1)
+    candidates = (
+        QPoint(around.right() + CARD_GAP, clamp(highlight.top(), low_y, high_y)),
+        QPoint(around.left() - CARD_GAP - width, clamp(highlight.top(), low_y, high_y)),
+        QPoint(clamp(highlight.left(), low_x, high_x), around.bottom() + CARD_GAP),
+        QPoint(clamp(highlight.left(), low_x, high_x), around.top() - CARD_GAP - height),
+    )
+    for point in candidates:
+        card = QRect(point, QSize(width, height))
+        inside = low_x <= card.left() <= high_x and low_y <= card.top() <= high_y
+        if inside and not card.intersects(around):
+            return point
+    return QPoint(clamp(highlight.right() - width - CARD_GAP, low_x, high_x),
+                  clamp(highlight.bottom() - height - CARD_GAP, low_y, high_y))
+
+
+def _dock_of(widget: QWidget) -> QDockWidget | None:
+    """The dock widget holding ``widget`` (itself included), if any."""
+    while widget is not None:
+        if isinstance(widget, QDockWidget):
+            return widget
+        widget = widget.parentWidget()
+    return None
+
+
+def _alive(widget: QWidget) -> bool:
+    """False once Qt has deleted the C++ side of ``widget``."""
+    try:
+        widget.objectName()
+    except RuntimeError:
+        return False
+    return True
 
 
 def about_html() -> str:

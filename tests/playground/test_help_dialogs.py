@@ -43,7 +43,7 @@ def test_tour_pages_advance_back_and_finish(qtbot) -> None:
     qtbot.mouseClick(tour.back_button, Qt.MouseButton.LeftButton)
     assert tour.index == len(TOUR_PAGES) - 2 and tour.next_button.text() == "Next"
     qtbot.mouseClick(tour.next_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(tour.accepted, timeout=2_000):
+    with qtbot.waitSignal(tour.finished, timeout=2_000):
         qtbot.mouseClick(tour.next_button, Qt.MouseButton.LeftButton)
     assert not tour.isVisible()
 
