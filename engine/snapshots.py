@@ -15,6 +15,7 @@ Stored arrays are copies marked read-only; ``nearest`` hands them out without co
 """
 from __future__ import annotations
 
+import bisect
 import threading
 from typing import Mapping
 
@@ -29,6 +30,16 @@ ENTRY_OVERHEAD = 256      # bytes of bookkeeping counted per snapshot (dict, int
 def _owns_data(value) -> bool:
     """True for an ndarray that owns its memory (safe to keep without copying)."""
     return isinstance(value, np.ndarray) and value.flags.owndata
+
+
+def nearest_index(steps: list[int], step: int) -> int:
+    """Index of the entry of ascending, non-empty ``steps`` nearest to ``step`` (earlier on a tie)."""
+    position = bisect.bisect_left(steps, step)
+    if position == len(steps):
+        return position - 1
+    if position > 0 and step - steps[position - 1] <= steps[position] - step:
+        return position - 1
+    return position
 
 
 class SnapshotStore:
@@ -86,16 +97,6 @@ class SnapshotStore:
             self._total += size
             self._shrink()
             return True
-
-    def record(self, step: int, model, force: bool = False) -> bool:
-        """Keep ``model``'s weights at ``step`` if wanted (always with ``force``); True if kept.
-
-        The worker calls this after every step, and with ``force=True`` when training pauses
-        or stops or a weight is edited, so the latest state can always be replayed.
-        """
-        if not force and not self.wants(step):
-            return False
-        return self.add(step, model.state_dict(), copy=False)
 
     def wants(self, step: int) -> bool:
         """Whether a snapshot at ``step`` would survive thinning (cheap; call before copying).
@@ -173,12 +174,7 @@ class SnapshotStore:
         with self._lock:
             if not self._steps:
                 return None
-            steps = np.asarray(self._steps)
-            position = int(np.searchsorted(steps, step))
-            if position == len(steps) or (
-                    position > 0 and step - steps[position - 1] <= steps[position] - step):
-                position -= 1
-            found = int(steps[position])
+            found = self._steps[nearest_index(self._steps, step)]
             return found, dict(self._states[found])
 
     def at_or_before(self, step: int) -> tuple[int, dict[str, np.ndarray]] | None:

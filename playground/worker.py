@@ -188,10 +188,6 @@ class TrainingWorker(QObject):
         """Change the learning rate from the next batch on."""
         self._send("rate", float(rate))
 
-    def snapshot_now(self) -> None:
-        """Ask for a snapshot (with evaluation) as soon as possible."""
-        self._send("snapshot")
-
     def call(self, function, timeout: float = 30.0):
         """Run ``function(trainer)`` on the worker thread between batches and return its result.
 
@@ -334,8 +330,6 @@ class TrainingWorker(QObject):
                     target_steps = trainer.steps_per_epoch * int(trainer.project.training["epochs"])
                 elif command == "rate":
                     trainer.set_learning_rate(value)
-                elif command == "snapshot":
-                    want_snapshot = True
                 self._publish_state(trainer, running)
             if trainer is None or not (running or pending or want_snapshot):
                 self._wake.wait(0.1)

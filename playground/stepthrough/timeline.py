@@ -8,7 +8,6 @@ boundary, neuron and weight views to draw.
 """
 from __future__ import annotations
 
-import bisect
 from pathlib import Path
 from typing import Callable
 
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel,
                                QMessageBox, QSlider, QSpinBox, QToolButton, QVBoxLayout,
                                QWidget)
 
-from engine.snapshots import SnapshotStore
+from engine.snapshots import SnapshotStore, nearest_index
 from playground.stepthrough.frame_export import export_animation
 
 FrameRenderer = Callable[[int, dict], object]   # (step, state) -> QImage / PIL image / array
@@ -31,16 +30,6 @@ def frame_steps(steps: list[int], max_frames: int = MAX_FRAMES) -> list[int]:
         return list(steps)
     picks = np.unique(np.round(np.linspace(0, len(steps) - 1, max_frames)).astype(int))
     return [steps[i] for i in picks]
-
-
-def nearest_position(steps: list[int], step: int) -> int:
-    """Index of the stored step nearest to ``step`` (the earlier one on a tie)."""
-    position = bisect.bisect_left(steps, step)
-    if position == len(steps):
-        return position - 1
-    if position > 0 and step - steps[position - 1] <= steps[position] - step:
-        return position - 1
-    return position
 
 
 class TimelineView(QWidget):
@@ -151,7 +140,7 @@ class TimelineView(QWidget):
             if self.current_step is None:
                 position = len(self.steps) - 1
             else:
-                position = nearest_position(self.steps, self.current_step)
+                position = nearest_index(self.steps, self.current_step)
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, len(self.steps) - 1))
         self.slider.setValue(position)

@@ -7,7 +7,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from playground import theme
-from playground.snapshots import FRAME, data_frame  # noqa: F401 - data_frame re-exported
+from playground.snapshots import FRAME, data_frame
 
 
 

@@ -144,12 +144,13 @@ def test_restoring_a_snapshot_gives_the_boundary_the_model_had_at_that_step():
     model_bytes = sum(v.nbytes for v in trainer.model.state_dict().values()) + ENTRY_OVERHEAD
     store = SnapshotStore(cap_mb=25 * model_bytes / MEGABYTE)   # forces thinning
     grids = {0: decision_grid(trainer, trainer.model)}
-    store.record(0, trainer.model)
+    store.add(0, trainer.model.state_dict())
     for _ in range(300):
         record = trainer.step()
-        store.record(record.step, trainer.model)                 # as the worker feeds it
+        if store.wants(record.step):                               # only copy what stays
+            store.add(record.step, trainer.model.state_dict())
         grids[record.step] = decision_grid(trainer, trainer.model)
-    assert store.record(trainer.steps, trainer.model, force=True)  # training paused
+    assert store.add(trainer.steps, trainer.model.state_dict())    # training paused
     assert len(store) == 25 and store.steps()[-1] == 300
     replay = build_model(project.network, tuple(trainer.preprocessor.input_shape), seed=99)
     for step in store.steps():

@@ -148,7 +148,7 @@ def test_widget_frames_and_mixed_sizes(qtbot, tmp_path):
 
 
 def test_nearest_position_prefers_the_earlier_step_on_a_tie():
-    from playground.stepthrough.timeline import nearest_position
+    from engine.snapshots import nearest_index as nearest_position
     steps = [0, 10, 20, 40]
     assert [nearest_position(steps, s) for s in (-5, 0, 4, 5, 6, 30, 31, 99)] == \
         [0, 0, 0, 0, 1, 2, 3, 3]

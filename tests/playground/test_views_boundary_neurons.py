@@ -5,7 +5,8 @@ import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground.snapshots import FRAME, Snapshot
-from playground.views.boundary_view import BoundaryView, data_frame
+from playground.snapshots import data_frame
+from playground.views.boundary_view import BoundaryView
 from playground.views.neuron_view import TITLE_HEIGHT, NeuronView, tile_layout
 
 
