@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QDockWidget, QMenu
 
 from engine.probes import ImageProbe, ImageProber, first_conv_id, image_probe
@@ -197,14 +197,12 @@ class ImageDocks(QObject):
         self._last_request = 0.0
         self._last_pad = 0.0
         self._pad_stale = True
-        self._closed = False
         self._build_docks()
         self.feature_maps.sampleChanged.connect(self._sample_changed)
         self.thread = _ProbeThread(window.worker)
         self.timer = QTimer(self, interval=TICK_MS)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
-        window.installEventFilter(self)
         self._stop_on_destroy(window, self.thread)
         self.tick()
 
@@ -280,10 +278,12 @@ class ImageDocks(QObject):
     @Slot()
     def tick(self) -> None:
         """Follow the window's trainer, drain probe results, ask for new ones (~2 Hz)."""
-        if self._closed:
+        if not self.thread.alive:
             if not self.window.isVisible():
                 return
-            self._restart()   # the close was cancelled (unsaved changes kept the window)
+            # Shown again after a close: a new thread (a stopped one cannot start again).
+            self.thread = _ProbeThread(self.window.worker)
+            self._stop_on_destroy(self.window, self.thread)
         if self.window.trainer is not self.trainer:
             self._new_trainer(self.window.trainer)
         self._drain()
@@ -386,21 +386,10 @@ class ImageDocks(QObject):
             self._request(confusion=False, pad=False)
 
     # ------------------------------------------------------------------ closing
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
-        """Stop the probe thread when the window closes (before its worker stops)."""
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
-
     def shutdown(self) -> None:
-        """Join the probe thread (safe twice); the timer idles unless the window shows again."""
-        self._closed = True
+        """Join the probe thread (safe twice); MainWindow.closeEvent calls this before it stops
+        the worker, which the thread may be waiting on."""
         self.thread.stop()
-
-    def _restart(self) -> None:
-        self._closed = False
-        self.thread = _ProbeThread(self.window.worker)
-        self._stop_on_destroy(self.window, self.thread)
 
     @staticmethod
     def _stop_on_destroy(window, thread: _ProbeThread) -> None:

@@ -488,6 +488,9 @@ class MainWindow(QMainWindow):
         # A pending re-check would load a trainer and start a new thread after the stop.
         self._analysis_timer.stop()
         self.worker.release_gui()
+        docks = getattr(self, "image_docks", None)    # installed by create_main_window
+        if docks is not None:
+            docks.shutdown()     # its thread may be waiting for the worker: stop it first
         self.worker.stop()
         self.files.save_layout()
         self.views.weights.shutdown()
