@@ -8,6 +8,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from playground import theme
+from playground.stepthrough.axes import LogAxis
 
 
 MAX_POINTS = 5_000    # recorded steps kept per curve; beyond it every other one is dropped
@@ -89,7 +90,7 @@ class LossView(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        self.loss_plot = pg.PlotWidget(background="w", axisItems={"left": LogTicksAxis("left")})
+        self.loss_plot = pg.PlotWidget(background="w", axisItems={"left": LogAxis("left")})
         self.loss_plot.setObjectName("lossPlot")
         self.loss_plot.setLabel("left", "loss (log scale)")
         # Log y: a diverging run (loss 1e27) and a converged one (1e-3) stay readable together.
@@ -310,39 +311,6 @@ def legend_html() -> str:
     entries = [f"<span style='color: rgba({r}, {g}, {b}, {alpha})'>{swatch}</span>&nbsp;{name}"
                for name, (r, g, b), alpha, swatch in LEGEND_ENTRIES]
     return "&nbsp;&nbsp;&nbsp; ".join(entries)
-
-
-# Which in-between ticks of a decade are labelled first when there is no room for all.
-MANTISSA_PRIORITY = (5, 2, 3, 7, 4, 6, 8, 9)
-
-
-class LogTicksAxis(pg.AxisItem):
-    """A vertical log axis whose in-between labels (2…9 × 10ⁿ) never overlap.
-
-    pyqtgraph labels every minor tick of a log axis when less than a decade or two is shown,
-    and on a short plot the labels then run into each other.
-    """
-
-    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 - pyqtgraph's name
-        """pyqtgraph's labels, blanked where a label would touch another one."""
-        strings = super().logTickStrings(values, scale, spacing)
-        low, high = self.range
-        length = self.geometry().height()
-        if not strings or high <= low or length <= 0:
-            return strings
-        pixels = length / (high - low)                     # per decade
-        gap = QFontMetrics(self.style.get("tickFont") or self.font()).height() * 1.15
-        kept = [float(k) for k in range(int(np.floor(low)), int(np.ceil(high)) + 1)]
-        mantissas = [int(round(10 ** (v - np.floor(v + 1e-9)))) for v in values]
-        # Powers of ten keep their labels (their places count as taken even off the list).
-        shown = [mantissa not in MANTISSA_PRIORITY for mantissa in mantissas]
-        order = sorted((i for i in range(len(values)) if not shown[i]),
-                       key=lambda i: MANTISSA_PRIORITY.index(mantissas[i]))
-        for i in order:
-            if all(abs(values[i] - other) * pixels >= gap for other in kept):
-                shown[i] = True
-                kept.append(values[i])
-        return [text if show else "" for text, show in zip(strings, shown)]
 
 
 def left_axis_width(axis: pg.AxisItem) -> int:
