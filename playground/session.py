@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from engine.data.common import absolute_path
 from engine.project import load_project, parse_project
 from engine.resources import resource_path
 
@@ -247,13 +248,20 @@ def missing_idx_files(data: dict, base_dir: Path | None) -> list[str]:
     """
     if data.get("source") != "idx":
         return []
-    base = base_dir if base_dir is not None else Path.cwd()
     missing = []
     for key in IDX_FILE_KEYS:
         value = data.get(key)
-        if isinstance(value, str) and not (base / Path(value).expanduser()).is_file():
+        if isinstance(value, str) and not _is_file(absolute_path(value, base_dir, None, key)):
             missing.append(value)
     return missing
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; a path the system rejects (too long, ...) is not."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def locate_idx_files(data: dict, folders: Sequence[Path]) -> dict | None:

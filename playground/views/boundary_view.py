@@ -84,9 +84,8 @@ class BoundaryView(QWidget):
         self.n_classes = 2
         self.value_range = 1.0
         self._grid: np.ndarray | None = None
-        self.frame = FRAME          # half-width of the plane drawn (data extent)
         self.grid_frame = FRAME     # half-width the current grid covers
-        self.set_frame(FRAME)
+        self.set_frame(FRAME)       # self.frame: half-width of the plane drawn (data extent)
         self.set_planar(False)
 
     def set_frame(self, frame: float) -> None:

@@ -1,6 +1,8 @@
 """TF Playground's neuron view: every neuron as a heatmap over the plane, joined by weights."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
@@ -45,6 +47,12 @@ def packed_lut(lut: np.ndarray) -> np.ndarray:
     """An RGB lookup table (n × 3 uint8) as opaque 0xffRRGGBB words for RGB32 images."""
     rgb = lut.astype(np.uint32)
     return (0xFF000000 | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]).astype(np.uint32)
+
+
+@functools.lru_cache(maxsize=64)
+def class_packed_lut(colour: tuple[int, int, int]) -> np.ndarray:
+    """``packed_lut(class_lut(colour))``, built once per colour (output tiles ask per snapshot)."""
+    return packed_lut(class_lut(colour))
 
 
 class TileImages:
@@ -181,7 +189,7 @@ class NeuronView(QWidget):
         colours = theme.class_rgb(k)
         maps = [grid[..., c] for c in range(k)]
         images = [self._tile_images(f"\0output{c}", m[None] * 2 - 1,
-                                    packed_lut(class_lut(tuple(colours[c]))))[0]
+                                    class_packed_lut(tuple(int(v) for v in colours[c])))[0]
                   for c, m in enumerate(maps)]
         return images, maps
 
