@@ -184,11 +184,16 @@ class EdgeItem(QGraphicsPathItem):
         scene = self.scene()
         if scene is None:
             return []
+        # Only nodes near the curve's box can block it (the scene's spatial index finds them);
+        # a drag reroutes every edge per move, so a scan of the whole scene would add up.
+        near = [item for item in scene.items(path.boundingRect().adjusted(-4, -4, 4, 4))
+                if isinstance(item, NodeItem) and item is not self.source
+                and item is not self.target]
+        if not near:
+            return []
         points = [path.pointAtPercent(i / ROUTE_SAMPLES) for i in range(1, ROUTE_SAMPLES)]
         blocking = []
-        for item in scene.items():
-            if not isinstance(item, NodeItem) or item is self.source or item is self.target:
-                continue
+        for item in near:
             box = item.sceneBoundingRect().adjusted(-4, -4, 4, 4)
             if any(box.contains(point) for point in points):
                 blocking.append(item)
