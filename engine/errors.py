@@ -19,6 +19,11 @@ class ProjectError(Exception):
         return ProjectError(file, self.where, self.what)
 
 
+def os_reason(error: OSError) -> str:
+    """The system's reason for a failed file operation ("Permission denied", ...), never None."""
+    return error.strerror or str(error)
+
+
 class ShapeError(ValueError):
     """A layer cannot accept the shapes it is given; the message names them."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import ProjectError
+from engine.errors import ProjectError, os_reason
 from engine.fileio import atomic_write_bytes
 from engine.graph import format_shape
 from engine.params import _show
@@ -176,7 +176,7 @@ def load_model(path: str | Path) -> SavedModel:
     except IsADirectoryError:
         raise ProjectError(file, "(file)", "is a folder, not a model file") from None
     except OSError as error:
-        raise ProjectError(file, "(file)", f"cannot read the file: {error.strerror}") from None
+        raise ProjectError(file, "(file)", f"cannot read the file: {os_reason(error)}") from None
     saved = model_from_bytes(data, file)
     saved.path = path
     return saved

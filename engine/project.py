@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ProjectError
+from engine.errors import ProjectError, os_reason
 from engine.fileio import atomic_write_text
 from engine.graph import assign_ids, check_layer
 from engine.preflight import check_batchnorm_batches, task_hint
@@ -106,7 +106,7 @@ def read_json_file(path: Path) -> Any:
         raise ProjectError(file, "(file)", f"not UTF-8 text ({error.reason} at byte "
                                            f"{error.start})") from None
     except OSError as error:
-        raise ProjectError(file, "(file)", f"cannot read the file: {error.strerror}") from None
+        raise ProjectError(file, "(file)", f"cannot read the file: {os_reason(error)}") from None
     return parse_json_text(text, file)
 
 

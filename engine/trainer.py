@@ -57,11 +57,7 @@ class Trainer:
                                                                      "training.loss")()
         self.regularizer: Regularizer | None = make_regularizer(training.get("regularization"),
                                                                 self.file)
-        try:
-            self._install_model(prepared.model)
-        except MemoryError:
-            raise ProjectError(self.file, "network", "not enough memory for the weights and the "
-                               "optimizer's state; use fewer units or filters") from None
+        self._install_model(prepared.model)
         # Transform the data once here: steps only index into these arrays.
         self.x_train = self._prepare_inputs(self.dataset.x_train)
         self.y_train = self._prepare_targets(self.dataset.y_train)
@@ -83,8 +79,14 @@ class Trainer:
         if self.prepared.model is not model:
             # A copy, not an edit: callers may share the Prepared they passed in (the GUI does).
             self.prepared = dataclasses.replace(self.prepared, model=model)
-        self.optimizer: Optimizer = make_optimizer(
-            list(model.named_parameters()), self.project.training["optimizer"], file=self.file)
+        try:
+            self.optimizer: Optimizer = make_optimizer(
+                list(model.named_parameters()), self.project.training["optimizer"],
+                file=self.file)
+        except MemoryError:
+            # Here, not at one caller: a Reset builds the new state beside the old one.
+            raise ProjectError(self.file, "network", "not enough memory for the weights and the "
+                               "optimizer's state; use fewer units or filters") from None
         self._buffers = [buffer for _, buffer in model.named_buffers()]
         self.snapshot_every = 1 if self.optimizer.buffer.size <= SMALL_STATE else 20
 

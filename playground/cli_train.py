@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from engine.errors import ProjectError
+from engine.errors import ProjectError, os_reason
 from engine.fileio import atomic_write_bytes, atomic_write_text, check_output_path
 from playground.progress import Progress, format_metric
 
@@ -69,7 +69,7 @@ def train_command(project_path: str, epochs: int | None = None, seed: int | None
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ProjectError(str(out_dir), "--out", f"cannot create the folder: "
-                                                  f"{error.strerror}") from None
+                                                  f"{os_reason(error)}") from None
 
     total_epochs = int(project.training["epochs"])
     metric = "accuracy" if trainer.task == "classification" else "r2"

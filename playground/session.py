@@ -251,7 +251,7 @@ def missing_idx_files(data: dict, base_dir: Path | None) -> list[str]:
     missing = []
     for key in IDX_FILE_KEYS:
         value = data.get(key)
-        if isinstance(value, str) and not _is_file(absolute_path(value, base_dir, None, key)):
+        if isinstance(value, str) and not _is_file(absolute_path(value, base_dir)):
             missing.append(value)
     return missing
 

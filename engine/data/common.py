@@ -8,7 +8,7 @@ import numpy as np
 
 from engine.data.dataset import Dataset
 from engine.data.features import DEFAULT_FEATURES, FEATURE_NAMES
-from engine.errors import ProjectError
+from engine.errors import ProjectError, os_reason
 from engine.params import Param
 
 NOISE_HELP = ("noise as a fraction: 0.5 is TensorFlow Playground's 50 (its slider's maximum); "
@@ -80,7 +80,7 @@ def make_rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def absolute_path(value: str, base_dir: Path | None, file: str | None, where: str) -> Path:
+def absolute_path(value: str, base_dir: Path | None) -> Path:
     """``value`` with ``~`` expanded, made absolute against the project folder (not checked)."""
     try:
         path = Path(value).expanduser()
@@ -98,13 +98,13 @@ def path_kind(path: Path, file: str | None, where: str) -> str:
     except OSError as error:  # e.g. a name longer than the filesystem allows
         shown = str(path) if len(str(path)) <= 200 else str(path)[:197] + "..."
         raise ProjectError(file, where, f"cannot use the path {shown}: "
-                                        f"{error.strerror or error}") from None
+                                        f"{os_reason(error)}") from None
 
 
 def _resolve_existing(value: str, base_dir: Path | None, file: str | None, where: str,
                       wanted: str) -> Path:
     """Resolve a settings path; ProjectError unless it is a ``wanted`` ("file" or "folder")."""
-    path = absolute_path(value, base_dir, file, where)
+    path = absolute_path(value, base_dir)
     kind = path_kind(path, file, where)
     if kind != wanted:
         problem = (f"{wanted} not found" if kind == "missing"

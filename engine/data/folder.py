@@ -21,7 +21,7 @@ import numpy as np
 from engine.data.common import Source, make_rng, resolve_folder, test_fraction_param
 from engine.data.dataset import Dataset, make_dataset
 from engine.data.images import image_input_names
-from engine.errors import ProjectError
+from engine.errors import ProjectError, os_reason
 from engine.imageprep import ink_on_dark, prepare_image, resize_area, to_unit_range
 from engine.params import Param
 from engine.registry import SOURCES
@@ -43,7 +43,7 @@ def class_folders(root: Path, file: str | None, where: str) -> list[tuple[str, l
                 found.append((folder.name, images))
     except OSError as exc:  # an unreadable sub-folder, ...
         raise ProjectError(file, where, f"cannot list {exc.filename or root}: "
-                                        f"{exc.strerror or exc}") from None
+                                        f"{os_reason(exc)}") from None
     if len(found) < 2:
         raise ProjectError(file, where, f"{root} has {len(found)} sub-folder(s) with .png/.jpg "
                                         "images; put each class's images in its own sub-folder "

@@ -15,7 +15,7 @@ from engine.data.common import (Source, absolute_path, limit_param, make_rng, pa
                                 resolve_path, test_fraction_param)
 from engine.data.dataset import Dataset, make_dataset
 from engine.data.images import image_input_names
-from engine.errors import ProjectError
+from engine.errors import ProjectError, os_reason
 from engine.params import Param
 from engine.registry import SOURCES
 
@@ -88,7 +88,7 @@ def download_for(names_text: str) -> IdxDownload | None:
 def resolve_idx_path(value: str, base_dir: Path | None, file: str | None, where: str,
                      names_text: str) -> Path:
     """``resolve_path``, but a missing file also says where the data set comes from."""
-    path = absolute_path(value, base_dir, file, where)
+    path = absolute_path(value, base_dir)
     if path_kind(path, file, where) != "missing":
         return resolve_path(value, base_dir, file, where)
     start = ("relative paths start at the project file's folder" if base_dir is not None else
@@ -111,7 +111,7 @@ def _read_raw(path: Path, ndim: int, file: str | None, where: str) -> bytes:
         raw = path.read_bytes()
     except OSError as exc:  # permission denied, I/O error, ...
         raise ProjectError(file, where, f"{path.name}: cannot read the file: "
-                                        f"{exc.strerror or exc}") from None
+                                        f"{os_reason(exc)}") from None
     if raw[:2] != GZIP_MAGIC:
         return raw
     header_size = 4 + 4 * ndim

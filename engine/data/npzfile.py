@@ -17,7 +17,7 @@ from engine.data.common import (FLOAT32_MAX, Source, beyond_float32, make_rng, r
 from engine.data.dataset import Dataset, make_dataset
 from engine.data.images import image_input_names
 from engine.data.tabular import decide_task, labels_from_numbers, labels_from_text
-from engine.errors import ProjectError
+from engine.errors import ProjectError, os_reason
 from engine.params import Param
 from engine.registry import SOURCES
 
@@ -32,7 +32,7 @@ def _open_archive(path: Path, file: str | None) -> zipfile.ZipFile:
             start = handle.read(8)
     except OSError as exc:  # permission denied, I/O error, ...
         raise ProjectError(file, "data.path", f"cannot read {path.name}: "
-                                              f"{exc.strerror or exc}") from None
+                                              f"{os_reason(exc)}") from None
     if start.startswith(NPY_MAGIC):
         raise ProjectError(file, "data.path", f"{path.name} holds a single array (.npy); save "
                                               "x and y together with numpy.savez")

@@ -10,7 +10,7 @@ import numpy as np
 from engine.data.common import (FLOAT32_MAX, Source, beyond_float32, make_rng, resolve_path,
                                 task_param, test_fraction_param)
 from engine.data.dataset import Dataset, make_dataset
-from engine.errors import ProjectError
+from engine.errors import ProjectError, os_reason
 from engine.params import Param
 from engine.registry import SOURCES
 
@@ -51,7 +51,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
             from None
     except OSError as exc:  # permission denied, I/O error, ...
         raise ProjectError(str(path), "(file)", f"cannot read the file: "
-                                                f"{exc.strerror or exc}") from None
+                                                f"{os_reason(exc)}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[list[str]] = []

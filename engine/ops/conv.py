@@ -36,14 +36,13 @@ def _piece(other: int) -> int:
     return SMALL_GEMM // max(other, 1)
 
 
-def matmul_columns(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def matmul_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``a @ b`` for ``a`` (M, K) and a wide ``b`` (K, P), computed in column pieces."""
     (m, k), p = a.shape, b.shape[1]
-    if out is None:
-        out = np.empty((m, p), dtype=np.result_type(a, b))
     step = _piece(m * k)
     if step < MIN_PIECE or p < 2 * step:
-        return np.matmul(a, b, out=out)
+        return a @ b
+    out = np.empty((m, p), dtype=np.result_type(a, b))
     count = p // step
     whole = count * step
     # Splitting one axis is always a view, so these reshapes never copy (out must not).
